@@ -1,0 +1,137 @@
+// Command tipline runs the tip line: `tipline serve` for the site, the API,
+// the SMS webhook and the workers; `tipline triage -f FILE` to try triage
+// rules and routes on sample reports; `tipline keys generate` for new keys;
+// `tipline healthcheck` for container health checks.
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tipline/tipline/intake"
+)
+
+const usage = `usage: tipline <command> [flags]
+
+commands:
+  serve            run the site, API, SMS webhook and workers (per TIPLINE_ROLE)
+  triage -f FILE   triage JSON-lines reports from FILE (- for stdin), print one result per line
+  keys generate    print new TIPLINE_KEYS and TIPLINE_HASH_KEY values
+  healthcheck      exit 0 when the local server's /healthz answers 200
+
+Settings come from the environment; see README.md.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "tipline:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches a command line. It takes its streams and environment as
+// arguments so that tests run it as the binary would be run.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(getenv, stderr)
+	case "triage":
+		return triageCommand(args[1:], getenv, stdin, stdout)
+	case "keys":
+		if len(args) != 2 || args[1] != "generate" {
+			return errors.New("usage: tipline keys generate")
+		}
+		id := "k" + time.Now().UTC().Format("20060102")
+		fmt.Fprintf(stdout, "TIPLINE_KEYS=%s:%s\nTIPLINE_HASH_KEY=%s\n", id,
+			base64.StdEncoding.EncodeToString(intake.NewKeySecret()), base64.StdEncoding.EncodeToString(intake.NewKeySecret()))
+		return nil
+	case "healthcheck":
+		return healthcheck(getenv)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// serve runs `tipline serve` until SIGINT or SIGTERM.
+func serve(getenv func(string) string, stderr io.Writer) error {
+	st, err := loadSettings(getenv)
+	if err != nil {
+		return fmt.Errorf("settings:\n%w", err)
+	}
+	log := newLogger(st.LogFormat, stderr)
+	cfg, err := loadConfig(st.ConfigPath)
+	if err != nil {
+		return err
+	}
+	if st.ConfigPath == "" {
+		log.Warn("TIPLINE_CONFIG is unset: using the built-in demo config (demo schools, demo phone numbers)")
+	}
+	if st.EphemeralKeys {
+		log.Warn("TIPLINE_KEYS unset: encrypting with throwaway keys made at start-up")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(st, cfg, log)
+	if err != nil {
+		return err
+	}
+	var ln net.Listener
+	if st.wantWeb() {
+		if ln, err = net.Listen("tcp", st.Addr); err != nil {
+			a.close()
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	return a.run(ctx, ln)
+}
+
+// newLogger builds the one logger every part writes through.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// healthcheck asks the local server's /healthz, for container health checks
+// in images that have no shell or curl.
+func healthcheck(getenv func(string) string) error {
+	addr := getenv("TIPLINE_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("TIPLINE_ADDR: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	c := &http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://" + net.JoinHostPort(host, port) + "/healthz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz: %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package intake
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/text/unicode/norm"
+)
+
+// FieldError is a report field that cannot be accepted, with a message a
+// reporter can act on. It never carries the field's content.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// field is one text field's rules.
+type field struct {
+	name     string
+	label    string // as a reporter knows the field
+	required bool
+	max      int // in characters, after cleaning
+	oneLine  bool
+}
+
+// The fields of a report, with limits that fit a thorough tip but not a
+// pasted book. Limits count characters, not bytes, so Spanish or emoji cost
+// no more than English.
+var (
+	fieldOrg      = field{name: "org", label: "Organisation", required: true, max: 200, oneLine: true}
+	fieldCategory = field{name: "category", label: "Category", max: 64, oneLine: true}
+	fieldBody     = field{name: "body", label: "What happened", required: true, max: 10000}
+	fieldLocation = field{name: "location", label: "Where", max: 500}
+	fieldWhen     = field{name: "when", label: "When", max: 200}
+	fieldSubject  = field{name: "subject", label: "Who is involved", max: 1000}
+	fieldMessage  = field{name: "body", label: "Message", required: true, max: 5000}
+)
+
+// cleaner turns untrusted text into safe plain text. It is safe for
+// concurrent use.
+type cleaner struct {
+	policy *bluemonday.Policy
+}
+
+func newCleaner() *cleaner {
+	// StrictPolicy keeps no markup at all: a tip is plain text, and pages
+	// escape it again when they show it.
+	return &cleaner{policy: bluemonday.StrictPolicy()}
+}
+
+// clean validates and normalises one field: valid UTF-8, NFC, no control
+// characters but newlines and tabs, markup removed, trimmed, within limits.
+func (c *cleaner) clean(f field, s string) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", &FieldError{Field: f.name, Message: f.label + " contains characters that are not valid text."}
+	}
+	// A bound on the raw input before any work: markup removal can only
+	// shorten text, but a multi-megabyte field is refused without parsing it.
+	if len(s) > 8*f.max+1024 {
+		return "", &FieldError{Field: f.name, Message: fmt.Sprintf("%s is too long: at most %d characters.", f.label, f.max)}
+	}
+	s = norm.NFC.String(s)
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			if f.oneLine {
+				return ' '
+			}
+			return r
+		case r == '\r':
+			return '\n'
+		case unicode.IsControl(r), r == utf8.RuneError:
+			return -1
+		}
+		return r
+	}, s)
+	// bluemonday returns HTML; unescaping gives back the text a person
+	// would read. Repeat until nothing changes, so markup hidden behind
+	// entities ("&lt;script&gt;") is removed too rather than revived.
+	for i := 0; i < 4 && strings.ContainsAny(s, "<>&"); i++ {
+		next := html.UnescapeString(c.policy.Sanitize(s))
+		if next == s {
+			break
+		}
+		s = next
+	}
+	s = strings.TrimSpace(s)
+	if f.required && s == "" {
+		return "", &FieldError{Field: f.name, Message: f.label + " is required."}
+	}
+	if n := utf8.RuneCountInString(s); n > f.max {
+		return "", &FieldError{Field: f.name, Message: fmt.Sprintf("%s is too long: %d characters, at most %d.", f.label, n, f.max)}
+	}
+	return s, nil
+}

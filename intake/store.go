@@ -1,0 +1,222 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrNotFound means no tip answers to the ID or token asked for.
+var ErrNotFound = errors.New("intake: not found")
+
+// Key names, all in one place. The tip ID sits in braces so that a tip's
+// keys share one Redis Cluster slot.
+func keyTip(id string) string      { return "tip:{" + id + "}" }
+func keyMessages(id string) string { return "tip:{" + id + "}:msgs" }
+func keyToken(hash string) string  { return "token:" + hash }
+
+// keyReceived orders the tips not yet triaged by arrival, for the sweeper.
+const keyReceived = "tips:received"
+
+// purposeToken separates token hashes from other keyed hashes.
+const purposeToken = "token"
+
+// Store keeps tips in Redis, their text sealed with the keyring.
+type Store struct {
+	rdb  redis.UniversalClient
+	keys *Keyring
+}
+
+// NewStore returns a store on rdb that seals text with keys.
+func NewStore(rdb redis.UniversalClient, keys *Keyring) *Store {
+	return &Store{rdb: rdb, keys: keys}
+}
+
+// Ping tells whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.rdb.Ping(ctx).Err()
+}
+
+// sealedFields are the tip fields that hold what a reporter wrote.
+var sealedFields = []string{"body", "location", "when", "subject"}
+
+func (s *Store) textFields(t *Tip) []*string {
+	return []*string{&t.Body, &t.Location, &t.When, &t.Subject}
+}
+
+// create stores a new tip and its token hash in one transaction: either
+// both are there or neither is.
+func (s *Store) create(ctx context.Context, t *Tip, token Token) error {
+	fields := map[string]any{
+		"received_at": t.ReceivedAt.UTC().Format(time.RFC3339Nano),
+		"channel":     string(t.Channel),
+		"org":         t.Org,
+		"category":    t.Category,
+		"danger":      strconv.FormatBool(t.Danger),
+		"status":      string(t.Status),
+	}
+	for i, p := range s.textFields(t) {
+		fields[sealedFields[i]] = s.keys.Seal(*p, t.ID)
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, keyTip(t.ID), fields)
+		p.Set(ctx, keyToken(s.keys.Hash(purposeToken, string(token))), t.ID, 0)
+		p.ZAdd(ctx, keyReceived, redis.Z{Score: float64(t.ReceivedAt.UnixMilli()), Member: t.ID})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("intake: save tip: %w", err)
+	}
+	return nil
+}
+
+// Tip loads a tip with its text decrypted.
+func (s *Store) Tip(ctx context.Context, id string) (*Tip, error) {
+	h, err := s.rdb.HGetAll(ctx, keyTip(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("intake: load tip: %w", err)
+	}
+	if len(h) == 0 {
+		return nil, ErrNotFound
+	}
+	t := &Tip{
+		ID:       id,
+		Channel:  Channel(h["channel"]),
+		Org:      h["org"],
+		Category: h["category"],
+		Danger:   h["danger"] == "true",
+		Status:   Status(h["status"]),
+		Urgency:  h["urgency"],
+		Team:     h["team"],
+		Cluster:  h["cluster"],
+	}
+	if t.ReceivedAt, err = time.Parse(time.RFC3339Nano, h["received_at"]); err != nil {
+		return nil, fmt.Errorf("intake: load tip %s: received_at: %w", id, err)
+	}
+	if v := h["assigned_at"]; v != "" {
+		if t.Assigned, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return nil, fmt.Errorf("intake: load tip %s: assigned_at: %w", id, err)
+		}
+	}
+	if v := h["reasons"]; v != "" {
+		if err := json.Unmarshal([]byte(v), &t.Reasons); err != nil {
+			return nil, fmt.Errorf("intake: load tip %s: reasons: %w", id, err)
+		}
+	}
+	for i, p := range s.textFields(t) {
+		if *p, err = s.keys.Open(h[sealedFields[i]], id); err != nil {
+			return nil, fmt.Errorf("intake: load tip %s: %s: %w", id, sealedFields[i], err)
+		}
+	}
+	return t, nil
+}
+
+// tipIDForToken finds the tip a token belongs to. It hashes whatever it is
+// given, so a malformed token costs the same as a wrong one.
+func (s *Store) tipIDForToken(ctx context.Context, token string) (string, error) {
+	id, err := s.rdb.Get(ctx, keyToken(s.keys.Hash(purposeToken, token))).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("intake: find token: %w", err)
+	}
+	return id, nil
+}
+
+// Triage is what triage decided about a tip.
+type Triage struct {
+	Urgency string
+	Team    string
+	Cluster string
+	Reasons []Reason
+	At      time.Time
+}
+
+// SetTriage records triage's result and moves a received tip to assigned.
+// A tip that has moved on keeps its status: triage may run twice.
+func (s *Store) SetTriage(ctx context.Context, id string, r Triage) error {
+	reasons, err := json.Marshal(r.Reasons)
+	if err != nil {
+		return fmt.Errorf("intake: set triage: %w", err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, keyTip(id),
+			"urgency", r.Urgency, "team", r.Team, "cluster", r.Cluster,
+			"reasons", string(reasons), "assigned_at", r.At.UTC().Format(time.RFC3339Nano))
+		p.ZRem(ctx, keyReceived, id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("intake: set triage: %w", err)
+	}
+	// Only a tip still in "received" moves to "assigned"; HSETNX cannot
+	// compare, so a tiny script does it atomically.
+	if err := setStatusIf.Run(ctx, s.rdb, []string{keyTip(id)}, string(StatusReceived), string(StatusAssigned)).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("intake: set triage: %w", err)
+	}
+	return nil
+}
+
+var setStatusIf = redis.NewScript(`
+if redis.call("HGET", KEYS[1], "status") == ARGV[1] then
+  return redis.call("HSET", KEYS[1], "status", ARGV[2])
+end
+return 0`)
+
+// Received lists the IDs of tips still waiting for triage that arrived
+// before the given time, oldest first.
+func (s *Store) Received(ctx context.Context, before time.Time, limit int64) ([]string, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, keyReceived, &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(before.UnixMilli(), 10), Count: limit,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("intake: list received: %w", err)
+	}
+	return ids, nil
+}
+
+// storedMessage is a message as kept in Redis, its text sealed.
+type storedMessage struct {
+	From Sender `json:"from"`
+	Body string `json:"body"`
+	At   int64  `json:"at"` // Unix milliseconds
+}
+
+// AddMessage appends a message to a tip's conversation.
+func (s *Store) AddMessage(ctx context.Context, id string, m Message) error {
+	b, err := json.Marshal(storedMessage{From: m.From, Body: s.keys.Seal(m.Body, id), At: m.At.UnixMilli()})
+	if err != nil {
+		return fmt.Errorf("intake: add message: %w", err)
+	}
+	if err := s.rdb.RPush(ctx, keyMessages(id), b).Err(); err != nil {
+		return fmt.Errorf("intake: add message: %w", err)
+	}
+	return nil
+}
+
+// Messages returns a tip's conversation, oldest first.
+func (s *Store) Messages(ctx context.Context, id string) ([]Message, error) {
+	raw, err := s.rdb.LRange(ctx, keyMessages(id), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("intake: messages: %w", err)
+	}
+	out := make([]Message, 0, len(raw))
+	for _, r := range raw {
+		var sm storedMessage
+		if err := json.Unmarshal([]byte(r), &sm); err != nil {
+			return nil, fmt.Errorf("intake: messages of %s: %w", id, err)
+		}
+		body, err := s.keys.Open(sm.Body, id)
+		if err != nil {
+			return nil, fmt.Errorf("intake: messages of %s: %w", id, err)
+		}
+		out = append(out, Message{From: sm.From, Body: body, At: time.UnixMilli(sm.At).UTC()})
+	}
+	return out, nil
+}

@@ -1,0 +1,241 @@
+// Package web is tipline's public face: the report and follow-up pages, the
+// JSON API for mobile apps, the SMS webhook, /healthz and /metrics. It turns
+// HTTP into calls on intake and never keeps anything a reporter sent beyond
+// the request that carried it.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tipline/tipline/intake"
+)
+
+// Config is everything the web layer needs; cmd/tipline builds it.
+type Config struct {
+	Intake        *intake.Intake
+	Orgs          []intake.Org          // organisations a report can name, in display order
+	Redis         redis.UniversalClient // for /healthz and rate limits
+	Keys          *intake.Keyring       // Keys.Hash(purpose, value) for rate-limit keys
+	RateLimit     int                   // reports per client per minute; 0 = off
+	Registry      *prometheus.Registry  // /metrics serves it
+	Log           *slog.Logger
+	SecureCookies bool // true when the public URL is https
+}
+
+// handler holds what every action needs. It is built once by New and is
+// safe for concurrent use: nothing in it changes after start-up.
+type handler struct {
+	intake    *intake.Intake
+	orgs      []intake.Org
+	rdb       redis.UniversalClient
+	keys      *intake.Keyring
+	rateLimit int
+	log       *slog.Logger
+	secure    bool
+	pages     *pages
+	metrics   *metrics
+	now       func() time.Time
+}
+
+// New builds the public site. Templates are parsed here, so a broken
+// template stops start-up instead of failing a reporter later.
+func New(cfg Config) (*echo.Echo, error) {
+	switch {
+	case cfg.Intake == nil:
+		return nil, errors.New("web: config: no intake")
+	case cfg.Redis == nil:
+		return nil, errors.New("web: config: no redis client")
+	case cfg.Keys == nil:
+		return nil, errors.New("web: config: no keyring")
+	case cfg.RateLimit < 0:
+		return nil, fmt.Errorf("web: config: rate limit %d is negative; use 0 for off", cfg.RateLimit)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	p, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{
+		intake:    cfg.Intake,
+		orgs:      cfg.Orgs,
+		rdb:       cfg.Redis,
+		keys:      cfg.Keys,
+		rateLimit: cfg.RateLimit,
+		log:       log,
+		secure:    cfg.SecureCookies,
+		pages:     p,
+		metrics:   m,
+		now:       time.Now,
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	// Echo's own loggers would print net/http's messages, which carry
+	// client addresses ("TLS handshake error from 203.0.113.7:5123").
+	// Addresses are never logged, so they go nowhere; tipline logs through
+	// slog, at the edges, with what it chooses.
+	e.Logger.SetOutput(io.Discard)
+	e.StdLogger.SetOutput(io.Discard)
+	// X-Forwarded-For is believed only from a proxy on a loopback, link-local
+	// or private address. Echo's default believes anyone, which would let a
+	// client pick a fresh rate-limit bucket for every request.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	e.HTTPErrorHandler = h.handleError
+	e.Use(
+		h.logRequests,
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
+				// handleError logs it, once, with the stack.
+				return &panicError{err: err, stack: stack}
+			},
+		}),
+		h.securityHeaders,
+	)
+	h.routes(e)
+	return e, nil
+}
+
+// panicError is a recovered panic on its way to handleError.
+type panicError struct {
+	err   error
+	stack []byte
+}
+
+func (p *panicError) Error() string { return "panic: " + p.err.Error() }
+func (p *panicError) Unwrap() error { return p.err }
+
+// contentSecurityPolicy allows the site's own stylesheet and nothing else:
+// there is no JavaScript, no third-party asset, and no page may frame ours.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// securityHeaders sets the headers every response carries, before the
+// handler runs, so error pages get them too.
+func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set(echo.HeaderContentSecurityPolicy, contentSecurityPolicy)
+		hd.Set(echo.HeaderXContentTypeOptions, "nosniff")
+		hd.Set(echo.HeaderReferrerPolicy, "no-referrer")
+		hd.Set(echo.HeaderXFrameOptions, "DENY")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		// Pages and API answers may hold a token or what a reporter typed:
+		// no browser, proxy or shared computer may keep a copy. Only the
+		// stylesheet is worth caching.
+		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			hd.Set(echo.HeaderCacheControl, "no-store")
+		}
+		return next(c)
+	}
+}
+
+// logRequests logs one line per request with the route's template, never
+// the path as sent: a path, query, address or user agent could identify a
+// reporter or carry a token.
+func (h *handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			// Render the error now, so the status logged is the one sent.
+			c.Error(err)
+		}
+		h.log.Info("request",
+			"method", c.Request().Method,
+			"route", c.Path(),
+			"status", c.Response().Status,
+			"duration_ms", time.Since(start).Milliseconds())
+		return nil
+	}
+}
+
+// isAPI tells whether a request is for the JSON API, which answers errors
+// in JSON rather than with a page.
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// handleError is the one place errors become responses. It logs server
+// errors once; a reporter never sees an error's text, which may name keys,
+// addresses or internals.
+func (h *handler) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+	}
+	if status >= 500 {
+		attrs := []any{"route", c.Path(), "status", status}
+		var pe *panicError
+		switch {
+		case errors.As(err, &pe):
+			attrs = append(attrs, "err", pe.err, "stack", string(pe.stack))
+		case he == nil:
+			// Errors that reach here come from tipline's own code and its
+			// clients (Redis, templates), not from what a reporter sent:
+			// handlers answer bad input themselves.
+			attrs = append(attrs, "err", err)
+		}
+		h.log.Error("server error", attrs...)
+	}
+	var werr error
+	if isAPI(c) {
+		werr = c.JSON(status, apiError{Error: publicMessage(status)})
+	} else {
+		werr = h.renderError(c, status)
+	}
+	if werr != nil {
+		h.log.Error("write error response", "route", c.Path(), "status", status, "err", werr)
+	}
+}
+
+// publicMessage is what a person is told about an error of this status.
+func publicMessage(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "That request could not be understood."
+	case http.StatusForbidden:
+		return "This form has expired or was sent from another site. Go back, reload the page and try again."
+	case http.StatusNotFound:
+		return "There is nothing at this address."
+	case http.StatusMethodNotAllowed:
+		return "This address does not take that kind of request."
+	case http.StatusRequestEntityTooLarge:
+		return "That is too long to send. Please shorten it and try again."
+	case http.StatusUnsupportedMediaType:
+		return "Send JSON with the header Content-Type: application/json."
+	case http.StatusTooManyRequests:
+		return "Too many requests from your connection. Please wait a minute and try again. If someone is in danger right now, call 911."
+	case http.StatusServiceUnavailable:
+		return "The service is not available right now. Please try again. If someone is in danger right now, call 911."
+	}
+	if status >= 500 {
+		return "Something went wrong on our side. Please try again. If someone is in danger right now, call 911."
+	}
+	return http.StatusText(status) + "."
+}
