@@ -114,7 +114,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		}),
 		h.securityHeaders,
 	)
-	h.routes(e)
+	h.routes(e, reg)
 	return e, nil
 }
 
@@ -182,6 +182,14 @@ func isAPI(c echo.Context) bool {
 // addresses or internals.
 func (h *handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	var ap *apiProblem
+	if errors.As(err, &ap) {
+		// An answer the handler chose, already logged if it was ours.
+		if werr := c.JSON(ap.status, ap.body); werr != nil {
+			h.log.Error("write error response", "route", c.Path(), "status", ap.status, "err", werr)
+		}
 		return
 	}
 	status := http.StatusInternalServerError

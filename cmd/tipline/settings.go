@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -120,6 +121,13 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	if set != 0 && set != 3 {
 		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together: set all three, or none for the dev outbox"))
 	}
+	if set == 3 && (!alnum.MatchString(s.TwilioSID) || !alnum.MatchString(s.TwilioToken)) {
+		// twilio-go refuses other characters on every request; say so now.
+		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be letters and digits only, as Twilio issues them"))
+	}
+	if set == 3 && !e164.MatchString(s.TwilioFrom) {
+		errs = append(errs, fmt.Errorf("TWILIO_FROM must be a phone number in E.164 form, like +15551230100"))
+	}
 	if s.TwilioAPIURL != "" {
 		if u, err := url.Parse(s.TwilioAPIURL); err != nil || u.Scheme == "" || u.Host == "" {
 			errs = append(errs, fmt.Errorf("TWILIO_API_URL is %q; want an absolute URL", s.TwilioAPIURL))
@@ -145,6 +153,9 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	}
 	return s, errors.Join(errs...)
 }
+
+// alnum is what Twilio account SIDs and auth tokens are made of.
+var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
 // parseKeys reads TIPLINE_KEYS: "id:base64,id:base64", newest first.
 func parseKeys(v string) ([]intake.Key, error) {

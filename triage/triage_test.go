@@ -1,0 +1,204 @@
+package triage_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+	"github.com/tipline/tipline/intake"
+	"github.com/tipline/tipline/internal/redistest"
+	"github.com/tipline/tipline/notify"
+	"github.com/tipline/tipline/triage"
+)
+
+// db is triage's own database on the test Redis.
+const db = 2
+
+func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
+
+func rules(t testing.TB) *triage.Rules {
+	r, err := triage.DefaultRules()
+	require.NoError(t, err)
+	return r
+}
+
+func TestRate(t *testing.T) {
+	r := rules(t)
+	for _, tc := range []struct {
+		text     string
+		category string
+		danger   bool
+		want     triage.Urgency
+		rule     string // a reason that must be given
+		words    string // and the words it must point at
+	}{
+		{"Jordan said he is going to shoot up the school on Friday", "", false, triage.Critical, "imminent", "Friday"},
+		{"he has a gun in his backpack right now", "", false, triage.Critical, "weapon", "gun"},
+		{"my friend took all of her pills and wont wake up", "", false, triage.Critical, "in_progress", "took all of her pills"},
+		{"she said she wants to kill herself tonight", "", false, triage.Critical, "self_harm", "kill herself"},
+		{"va a matar a todos mañana en la escuela", "", false, triage.Critical, "threat", "va a matar"},
+		{"he keeps talking about school shootings and says he has a hit list", "", false, triage.High, "threat", "hit list"},
+		{"she's been cutting herself", "", false, triage.High, "self_harm", "cutting herself"},
+		{"my step dad hits me when he is drunk", "", false, triage.High, "abuse", "hits me"},
+		{"kids are bullying a boy in 7th grade every day on snapchat", "", false, triage.Normal, "bullying", "bullying"},
+		{"people vape in the 2nd floor bathroom", "", false, triage.Normal, "drugs", "vape"},
+		{"this test is going to kill me", "", false, triage.Low, "hyperbole", "this test is going to kill me"},
+		{"the band killed it at the concert", "", false, triage.Low, "hyperbole", "killed it"},
+		{"I bombed my quiz lol", "", false, triage.Low, "hyperbole", "bombed my quiz"},
+		{"the cafeteria food is cold", "", false, triage.Low, "none", ""},
+		{"something feels off with a coworker", "weapon", false, triage.High, "category", ""},
+		{"please come to the gym", "", true, triage.Critical, "danger_now", ""},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			got := r.Rate(triage.Input{Text: tc.text, Category: tc.category, Danger: tc.danger})
+			require.Equal(t, tc.want, got.Urgency, "reasons: %+v", got.Reasons)
+			var found *intake.Reason
+			for i := range got.Reasons {
+				if got.Reasons[i].Rule == tc.rule {
+					found = &got.Reasons[i]
+				}
+			}
+			require.NotNil(t, found, "no %q reason in %+v", tc.rule, got.Reasons)
+			require.NotEmpty(t, found.Text)
+			if tc.words != "" {
+				require.Contains(t, strings.ToLower(found.Words), strings.ToLower(tc.words))
+			}
+		})
+	}
+}
+
+func TestRateCategoryFromText(t *testing.T) {
+	got := rules(t).Rate(triage.Input{Text: "a kid brought a knife", Category: "other"})
+	require.Equal(t, "weapon", got.Category)
+	got = rules(t).Rate(triage.Input{Text: "a kid brought a knife", Category: "bullying"})
+	require.Equal(t, "bullying", got.Category, "the reporter's own category stands")
+}
+
+func TestParseRulesRejectsMistakes(t *testing.T) {
+	for name, src := range map[string]string{
+		"bad regexp":     "signals: {a: {says: x, patterns: ['(']}}",
+		"unknown signal": "signals: {a: {says: x, patterns: [b]}}\nlevels: [{urgency: high, any: [nope]}]",
+		"bad urgency":    "signals: {a: {says: x, patterns: [b]}}\nlevels: [{urgency: urgent, any: [a]}]",
+	} {
+		_, err := triage.ParseRules([]byte(src))
+		require.Error(t, err, name)
+	}
+}
+
+func TestRouter(t *testing.T) {
+	teams := map[string]bool{"lincoln": true, "counsel": true, "district": true}
+	r, err := triage.NewRouter([]triage.Route{
+		{Orgs: []string{"lincoln-high"}, Categories: []string{"self_harm"}, Teams: []string{"counsel", "lincoln"}},
+		{Orgs: []string{"lincoln-high"}, Teams: []string{"lincoln"}},
+	}, "district", func(id string) bool { return teams[id] })
+	require.NoError(t, err)
+	require.Equal(t, []string{"counsel", "lincoln"}, r.Teams("lincoln-high", "self_harm", triage.Critical))
+	require.Equal(t, []string{"lincoln"}, r.Teams("lincoln-high", "bullying", triage.Normal))
+	require.Equal(t, []string{"district"}, r.Teams("unknown-school", "weapon", triage.Critical), "unknown org goes to the default team")
+
+	_, err = triage.NewRouter([]triage.Route{{Teams: []string{"ghost"}}}, "district", func(id string) bool { return teams[id] })
+	require.Error(t, err, "a route to a team that does not exist would lose tips")
+}
+
+func TestClusters(t *testing.T) {
+	c := triage.NewClusters(redistest.New(t, db), time.Hour)
+	ctx := context.Background()
+	join := func(org, id, text string) string {
+		got, err := c.Join(ctx, org, id, text)
+		require.NoError(t, err)
+		return got
+	}
+	require.Equal(t, "A", join("lincoln", "A", "Jake posted he will shoot up the school Friday"))
+	require.Equal(t, "A", join("lincoln", "B", "jake posted he will SHOOT up the school, friday!!"), "a resubmission joins the first report")
+	require.Equal(t, "C", join("roosevelt", "C", "Jake posted he will shoot up the school Friday"), "clusters are per organisation")
+	require.Equal(t, "D", join("lincoln", "D", "Mia posted she will shoot up the school Friday"), "same words about someone else stay apart")
+}
+
+// TestHandlerTriagesAndQueuesPage runs a stored tip through the real task
+// handler: status, urgency and reasons land on the tip, and a page for its
+// team waits in the critical queue without the tip's text.
+func TestHandlerTriagesAndQueuesPage(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.New(t, db)
+	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
+	require.NoError(t, err)
+	store := intake.NewStore(rdb, keys)
+	router, err := triage.NewRouter([]triage.Route{{Orgs: []string{"lincoln-high"}, Teams: []string{"lincoln"}}}, "district",
+		func(id string) bool { return id == "lincoln" || id == "district" })
+	require.NoError(t, err)
+	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
+	client := asynq.NewClient(redistest.AsynqOpt(db))
+	defer client.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in := intake.New(store, triage.NewQueue(client, tr), log)
+	teams := []notify.Team{{ID: "lincoln", Name: "Lincoln", OnCall: []notify.Reviewer{{Name: "Ana", Phone: "+15555550101"}}}}
+	pager := notify.NewPager(rdb, client, notify.NewOutbox(rdb, log), teams, "https://tips.example.org", log)
+	h := triage.NewHandler(store, tr, pager, func(string) string { return "Lincoln High" }, log)
+
+	rc, err := in.Submit(ctx, intake.Report{Org: "lincoln-high", Body: "Sam says he is bringing a gun tomorrow"})
+	require.NoError(t, err)
+	require.NoError(t, h.ProcessTask(ctx, triage.NewTipTask(rc.TipID)))
+	require.NoError(t, h.ProcessTask(ctx, triage.NewTipTask(rc.TipID)), "a second run must be harmless")
+
+	tip, err := store.Tip(ctx, rc.TipID)
+	require.NoError(t, err)
+	require.Equal(t, intake.StatusAssigned, tip.Status)
+	require.Equal(t, "critical", tip.Urgency)
+	require.Equal(t, "lincoln", tip.Team)
+	require.Equal(t, rc.TipID, tip.Cluster)
+	require.NotEmpty(t, tip.Reasons)
+
+	tasks, err := asynq.NewInspector(redistest.AsynqOpt(db)).ListPendingTasks("critical")
+	require.NoError(t, err)
+	var pages []*asynq.TaskInfo
+	for _, ti := range tasks {
+		if ti.Type == notify.TypePage {
+			pages = append(pages, ti)
+		}
+	}
+	require.Len(t, pages, 1, "one page for the team, however often triage runs")
+	require.NotContains(t, string(pages[0].Payload), "gun")
+	require.Contains(t, string(pages[0].Payload), `"team":"lincoln"`)
+
+	ids, err := store.Received(ctx, time.Now().Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Empty(t, ids, "a triaged tip is no longer waiting for the sweeper")
+}
+
+func TestSweeperQueuesStuckTips(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.New(t, db)
+	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
+	require.NoError(t, err)
+	store := intake.NewStore(rdb, keys)
+	router, err := triage.NewRouter(nil, "district", func(string) bool { return true })
+	require.NoError(t, err)
+	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	// Stored while the queue was down.
+	deadClient := asynq.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond})
+	defer deadClient.Close()
+	rc, err := intake.New(store, triage.NewQueue(deadClient, tr), log).Submit(ctx, intake.Report{Org: "x", Body: "people vape in the bathroom"})
+	require.NoError(t, err)
+
+	client := asynq.NewClient(redistest.AsynqOpt(db))
+	defer client.Close()
+	sw := triage.NewSweeper(store, triage.NewQueue(client, tr), 0, log)
+	n, err := sw.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	n, err = sw.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "still received, so swept again...")
+	info, err := asynq.NewInspector(redistest.AsynqOpt(db)).ListPendingTasks("normal")
+	require.NoError(t, err)
+	require.Len(t, info, 1, "...but queued once")
+	require.Equal(t, "triage:"+rc.TipID, info[0].ID)
+}

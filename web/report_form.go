@@ -1,0 +1,82 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tipline/tipline/intake"
+)
+
+// reportFields is what a reporter typed into the report form, kept so that
+// any page that sends the form back can show it again unchanged.
+type reportFields struct {
+	Org      string
+	Category string
+	Body     string
+	Location string
+	When     string
+	Subject  string
+	Danger   bool
+}
+
+// readReportForm reads the report form as posted.
+func readReportForm(c echo.Context) reportFields {
+	return reportFields{
+		Org:      c.FormValue("org"),
+		Category: c.FormValue("category"),
+		Body:     c.FormValue("body"),
+		Location: c.FormValue("location"),
+		When:     c.FormValue("when"),
+		Subject:  c.FormValue("subject"),
+		Danger:   c.FormValue("danger") == "yes",
+	}
+}
+
+// report is the form as intake takes it.
+func (f reportFields) report(ch intake.Channel) intake.Report {
+	return intake.Report{
+		Channel: ch, Org: f.Org, Category: f.Category, Body: f.Body,
+		Location: f.Location, When: f.When, Subject: f.Subject, Danger: f.Danger,
+	}
+}
+
+// reportPage is the data of the report form.
+type reportPage struct {
+	layout
+	Orgs       []intake.Org
+	Categories []intake.Category
+	Form       reportFields
+	Error      *intake.FieldError // the field to fix, if any
+	Problem    string             // why the report was not sent, when no field is at fault
+}
+
+// ErrorFor is the message for a field, or "" when the field is fine.
+func (p reportPage) ErrorFor(field string) string {
+	if p.Error != nil && p.Error.Field == field {
+		return p.Error.Message
+	}
+	return ""
+}
+
+// reportForm shows an empty report form.
+func (h *handler) reportForm(c echo.Context) error {
+	var f reportFields
+	if len(h.orgs) == 1 {
+		f.Org = h.orgs[0].ID // nothing to choose
+	}
+	return h.renderReport(c, http.StatusOK, f, nil, "")
+}
+
+// renderReport shows the report form with what the reporter typed and what,
+// if anything, kept it from being sent.
+func (h *handler) renderReport(c echo.Context, status int, f reportFields, fe *intake.FieldError, problem string) error {
+	return h.render(c, status, "report", reportPage{
+		layout:     layout{Title: "Make a report", CSRF: csrfToken(c)},
+		Orgs:       h.orgs,
+		Categories: intake.Categories,
+		Form:       f,
+		Error:      fe,
+		Problem:    problem,
+	})
+}

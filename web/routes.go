@@ -1,0 +1,43 @@
+package web
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// formBodyLimit bounds a form post. It is larger than the API's limit
+// because a form percent-encodes every byte outside ASCII three times over:
+// a full report in Greek or emoji must still fit.
+const formBodyLimit = "256KB"
+
+// routes lists every route of the site in one place.
+func (h *handler) routes(e *echo.Echo, reg prometheus.Gatherer) {
+	// CSRF protection is attached only to the routes that show or take an
+	// HTML form, so the API, the SMS webhook, /healthz and /metrics never
+	// see it, and pages without a form set no cookie at all.
+	csrf := h.csrf()
+	formLimit := middleware.BodyLimit(formBodyLimit)
+	tokenLimit := h.limit(bucketToken, tokenLookupsPerMinute)
+
+	// Pages.
+	e.GET("/", h.home)
+	e.GET("/report", h.reportForm, csrf)
+	e.POST("/report", h.reportSubmit, formLimit, csrf) // rate-limited inside, to keep the reporter's text
+	e.GET("/followup", h.followupForm, csrf)
+	e.POST("/followup", h.followupShow, formLimit, csrf, tokenLimit)
+	e.POST("/followup/reply", h.followupReply, formLimit, csrf, tokenLimit)
+	e.StaticFS("/static/", staticFS())
+
+	// JSON API, for mobile apps and integrations.
+	e.POST("/api/v1/reports", h.apiReport, h.limit(bucketReport, h.rateLimit))
+	e.POST("/api/v1/followup", h.apiFollowup, tokenLimit)
+	e.POST("/api/v1/followup/messages", h.apiFollowupMessage, tokenLimit)
+	e.GET("/api/v1/orgs", h.apiOrgs)
+
+	// SMS, operations.
+	e.POST("/sms/twilio", h.smsTwilio)
+	e.GET("/healthz", h.healthz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+}
