@@ -121,3 +121,12 @@ func New(t testing.TB, db int) *redis.Client {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// URL is database db on the test Redis as a REDIS_URL.
+func URL(db int) string {
+	u := "redis://"
+	if server.password != "" {
+		u += ":" + server.password + "@"
+	}
+	return u + server.addr + "/" + strconv.Itoa(db)
+}
