@@ -5,10 +5,13 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tipline/tipline/intake"
 )
 
 //go:embed templates/*.html
@@ -35,7 +38,36 @@ func parsePages() (*pages, error) {
 		}
 		p.byName[name] = t
 	}
+	// Parsing cannot see a misspelt field; rendering every page once, with
+	// every branch taken, moves that mistake to start-up too.
+	for _, s := range pageSamples() {
+		if err := p.byName[s.name].ExecuteTemplate(io.Discard, "layout", s.data); err != nil {
+			return nil, fmt.Errorf("web: page %s: %w", s.name, err)
+		}
+	}
 	return p, nil
+}
+
+// pageSamples are data for each page that take every branch of its template.
+func pageSamples() []struct {
+	name string
+	data any
+} {
+	fe := &intake.FieldError{Field: "body", Message: "What happened is required."}
+	view := &followupView{StatusName: "Received", StatusText: "t", Messages: []messageView{{Mine: true}, {}}}
+	orgs := []intake.Org{{ID: "a", Name: "A"}}
+	return []struct {
+		name string
+		data any
+	}{
+		{"home", struct{ layout }{}},
+		{"report", reportPage{Orgs: orgs, Categories: intake.Categories, Error: fe, Problem: "p", Form: reportFields{Org: "a", Danger: true}}},
+		{"report", reportPage{}},
+		{"receipt", receiptPage{Token: "T", Danger: true, SelfHarm: true, OrgName: "A"}},
+		{"followup", followupPage{View: view, Notice: "n", Problem: "p", ReplyToken: "t", Reply: "r", ReplyError: "e"}},
+		{"followup", followupPage{View: &followupView{}, Typed: "t"}},
+		{"error", errorPage{Status: 500, Heading: "h", Message: "m"}},
+	}
 }
 
 // staticFS is the stylesheet folder, rooted so /static/style.css is style.css.

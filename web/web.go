@@ -51,6 +51,11 @@ type handler struct {
 // New builds the public site. Templates are parsed here, so a broken
 // template stops start-up instead of failing a reporter later.
 func New(cfg Config) (*echo.Echo, error) {
+	return newServer(cfg, time.Now)
+}
+
+// newServer is New with the clock that rate-limit windows are cut from.
+func newServer(cfg Config, now func() time.Time) (*echo.Echo, error) {
 	switch {
 	case cfg.Intake == nil:
 		return nil, errors.New("web: config: no intake")
@@ -87,7 +92,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		secure:    cfg.SecureCookies,
 		pages:     p,
 		metrics:   m,
-		now:       time.Now,
+		now:       now,
 	}
 
 	e := echo.New()
