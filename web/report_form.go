@@ -8,21 +8,11 @@ import (
 	"github.com/tipline/tipline/intake"
 )
 
-// reportFields is what a reporter typed into the report form, kept so that
-// any page that sends the form back can show it again unchanged.
-type reportFields struct {
-	Org      string
-	Category string
-	Body     string
-	Location string
-	When     string
-	Subject  string
-	Danger   bool
-}
-
-// readReportForm reads the report form as posted.
-func readReportForm(c echo.Context) reportFields {
-	return reportFields{
+// readReportForm reads the report form as posted. The same value goes to
+// intake and, when the report is sent back, into the form again unchanged.
+func readReportForm(c echo.Context) intake.Report {
+	return intake.Report{
+		Channel:  intake.ChannelWeb,
 		Org:      c.FormValue("org"),
 		Category: c.FormValue("category"),
 		Body:     c.FormValue("body"),
@@ -33,20 +23,12 @@ func readReportForm(c echo.Context) reportFields {
 	}
 }
 
-// report is the form as intake takes it.
-func (f reportFields) report(ch intake.Channel) intake.Report {
-	return intake.Report{
-		Channel: ch, Org: f.Org, Category: f.Category, Body: f.Body,
-		Location: f.Location, When: f.When, Subject: f.Subject, Danger: f.Danger,
-	}
-}
-
 // reportPage is the data of the report form.
 type reportPage struct {
 	layout
 	Orgs       []intake.Org
 	Categories []intake.Category
-	Form       reportFields
+	Form       intake.Report
 	Error      *intake.FieldError // the field to fix, if any
 	Problem    string             // why the report was not sent, when no field is at fault
 }
@@ -61,7 +43,7 @@ func (p reportPage) ErrorFor(field string) string {
 
 // reportForm shows an empty report form.
 func (h *handler) reportForm(c echo.Context) error {
-	var f reportFields
+	var f intake.Report
 	if len(h.orgs) == 1 {
 		f.Org = h.orgs[0].ID // nothing to choose
 	}
@@ -70,7 +52,7 @@ func (h *handler) reportForm(c echo.Context) error {
 
 // renderReport shows the report form with what the reporter typed and what,
 // if anything, kept it from being sent.
-func (h *handler) renderReport(c echo.Context, status int, f reportFields, fe *intake.FieldError, problem string) error {
+func (h *handler) renderReport(c echo.Context, status int, f intake.Report, fe *intake.FieldError, problem string) error {
 	return h.render(c, status, "report", reportPage{
 		layout:     layout{Title: "Make a report", CSRF: csrfToken(c)},
 		Orgs:       h.orgs,

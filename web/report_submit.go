@@ -33,7 +33,7 @@ func (h *handler) reportSubmit(c echo.Context) error {
 		setRetryAfter(c, wait)
 		return h.renderReport(c, http.StatusTooManyRequests, f, nil, tooManyPage)
 	}
-	receipt, err := h.intake.Submit(c.Request().Context(), f.report(intake.ChannelWeb))
+	receipt, err := h.intake.Submit(c.Request().Context(), f)
 	var fe *intake.FieldError
 	switch {
 	case errors.As(err, &fe):

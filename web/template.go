@@ -61,7 +61,7 @@ func pageSamples() []struct {
 		data any
 	}{
 		{"home", struct{ layout }{}},
-		{"report", reportPage{Orgs: orgs, Categories: intake.Categories, Error: fe, Problem: "p", Form: reportFields{Org: "a", Danger: true}}},
+		{"report", reportPage{Orgs: orgs, Categories: intake.Categories, Error: fe, Problem: "p", Form: intake.Report{Org: "a", Danger: true}}},
 		{"report", reportPage{}},
 		{"receipt", receiptPage{Token: "T", Danger: true, SelfHarm: true, OrgName: "A"}},
 		{"followup", followupPage{View: view, Notice: "n", Problem: "p", ReplyToken: "t", Reply: "r", ReplyError: "e"}},

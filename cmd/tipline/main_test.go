@@ -63,7 +63,9 @@ type server struct {
 
 // startServer runs `tipline serve`'s app on a free port until the test ends.
 func startServer(t testing.TB, e env) *server {
-	redistest.New(t, db) // start clean
+	if e["REDIS_URL"] != "" {
+		redistest.New(t, db) // start clean
+	}
 	st, err := loadSettings(e.get)
 	require.NoError(t, err)
 	cfg, err := loadConfig(st.ConfigPath)
@@ -205,23 +207,10 @@ func TestUnknownOrgReachesDefaultTeam(t *testing.T) {
 // TestEmbeddedStoreAndDevOutbox is `make run`: no REDIS_URL, no Twilio.
 // The embedded store runs asynq, and pages go to the console.
 func TestEmbeddedStoreAndDevOutbox(t *testing.T) {
-	st, err := loadSettings(env{"TIPLINE_RATE_LIMIT": "0"}.get)
-	require.NoError(t, err)
-	require.True(t, st.EphemeralKeys)
-	cfg, err := loadConfig("")
-	require.NoError(t, err)
-	logs := &lockedWriter{w: &bytes.Buffer{}}
-	a, err := newApp(st, cfg, slog.New(slog.NewTextHandler(logs, nil)))
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, ln) }()
-	defer func() { cancel(); <-done }()
-
+	s := startServer(t, env{"TIPLINE_RATE_LIMIT": "0"})
+	logs := s.logs
 	require.Contains(t, logs.String(), "NOTHING SURVIVES A RESTART")
-	code, _ := postJSON(t, "http://"+ln.Addr().String()+"/api/v1/reports", map[string]any{"org": "riverside-works", "body": "a coworker said he will shoot everyone here on Monday"})
+	code, _ := postJSON(t, s.url+"/api/v1/reports", map[string]any{"org": "riverside-works", "body": "a coworker said he will shoot everyone here on Monday"})
 	require.Equal(t, http.StatusCreated, code)
 	require.Eventually(t, func() bool {
 		return strings.Contains(logs.String(), "dev outbox") && strings.Contains(logs.String(), "Riverside Works")
