@@ -1,7 +1,7 @@
 # tipline: `make run` starts a working tip line, `make test` proves it works.
 GO ?= go
 
-.PHONY: run test build bench lint
+.PHONY: run test build bench lint fuzz
 
 ## run: serve the site, API and workers on :8080 (embedded store and demo config unless REDIS_URL/TIPLINE_CONFIG are set)
 run:
@@ -23,3 +23,9 @@ bench:
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 30s); `make test` runs their seed corpora
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./intake -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./intake -run '^$$' -fuzz '^FuzzClean$$' -fuzztime $(FUZZTIME)

@@ -65,12 +65,39 @@ func (c *cleaner) clean(f field, s string) (string, error) {
 	if len(s) > 8*f.max+1024 {
 		return "", &FieldError{Field: f.name, Message: fmt.Sprintf("%s is too long: at most %d characters.", f.label, f.max)}
 	}
+	// Normalise before removing markup, so that a control character cannot
+	// hide a tag from bluemonday ("<\x00script"), and again after, because
+	// unescaping can bring back characters that entities hid ("&#1;").
+	s = normalise(s, f.oneLine)
+	// bluemonday returns HTML; unescaping gives back the text a person
+	// would read. Repeat until nothing changes, so markup hidden behind
+	// entities ("&lt;script&gt;") is removed too rather than revived.
+	for i := 0; i < 4 && strings.ContainsAny(s, "<>&"); i++ {
+		next := html.UnescapeString(c.policy.Sanitize(s))
+		if next == s {
+			break
+		}
+		s = normalise(next, f.oneLine)
+	}
+	s = strings.TrimSpace(s)
+	if f.required && s == "" {
+		return "", &FieldError{Field: f.name, Message: f.label + " is required."}
+	}
+	if n := utf8.RuneCountInString(s); n > f.max {
+		return "", &FieldError{Field: f.name, Message: fmt.Sprintf("%s is too long: %d characters, at most %d.", f.label, n, f.max)}
+	}
+	return s, nil
+}
+
+// normalise puts text in NFC with "\n" line ends and no control characters
+// but newlines and tabs (spaces in one-line fields).
+func normalise(s string, oneLine bool) string {
 	s = norm.NFC.String(s)
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.Map(func(r rune) rune {
+	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\t':
-			if f.oneLine {
+			if oneLine {
 				return ' '
 			}
 			return r
@@ -81,22 +108,4 @@ func (c *cleaner) clean(f field, s string) (string, error) {
 		}
 		return r
 	}, s)
-	// bluemonday returns HTML; unescaping gives back the text a person
-	// would read. Repeat until nothing changes, so markup hidden behind
-	// entities ("&lt;script&gt;") is removed too rather than revived.
-	for i := 0; i < 4 && strings.ContainsAny(s, "<>&"); i++ {
-		next := html.UnescapeString(c.policy.Sanitize(s))
-		if next == s {
-			break
-		}
-		s = next
-	}
-	s = strings.TrimSpace(s)
-	if f.required && s == "" {
-		return "", &FieldError{Field: f.name, Message: f.label + " is required."}
-	}
-	if n := utf8.RuneCountInString(s); n > f.max {
-		return "", &FieldError{Field: f.name, Message: fmt.Sprintf("%s is too long: %d characters, at most %d.", f.label, n, f.max)}
-	}
-	return s, nil
 }
