@@ -17,13 +17,18 @@ const replyNotSavedPage = "Your message was NOT saved: our system could not stor
 func (h *handler) followupReply(c echo.Context) error {
 	ctx := c.Request().Context()
 	token, body := c.FormValue("token"), c.FormValue("body")
-	err := h.intake.Reply(ctx, token, body)
+	var err error
+	first := h.firstSend(c, "reply")
+	if first {
+		err = h.intake.Reply(ctx, token, body)
+	}
 	if errors.Is(err, intake.ErrNotFound) {
 		return h.followupFailed(c, token, err)
 	}
 	p := followupPage{
 		layout:     layout{Title: "Your report", CSRF: csrfToken(c)},
 		ReplyToken: displayToken(token),
+		Once:       newOnce(),
 	}
 	status := http.StatusOK
 	var fe *intake.FieldError
@@ -33,6 +38,8 @@ func (h *handler) followupReply(c echo.Context) error {
 	case err != nil:
 		h.log.Error("reply not saved", "err", err)
 		status, p.Reply, p.Problem = http.StatusServiceUnavailable, body, replyNotSavedPage
+	case !first:
+		p.Notice = "Your message was already added; it was not added twice."
 	default:
 		p.Notice = "Your message was added. The team will see it."
 	}

@@ -28,6 +28,7 @@ type followupPage struct {
 	ReplyToken string // set when the reply form is shown
 	Reply      string // the reporter's reply text, kept when it was not added
 	ReplyError string
+	Once       string // names this filling-in of the reply form; see onceField
 }
 
 // followupView is a report as its reporter sees it.
@@ -108,6 +109,7 @@ func (h *handler) followupShow(c echo.Context) error {
 		layout:     layout{Title: "Your report", CSRF: csrfToken(c)},
 		View:       newFollowupView(fu),
 		ReplyToken: displayToken(token),
+		Once:       newOnce(),
 	})
 }
 

@@ -97,7 +97,8 @@ func TestReportFormPage(t *testing.T) {
 		`<label for="f-body">What happened</label>`, `<textarea id="f-body" name="body"`,
 		`<label for="f-location">`, `<label for="f-when">`, `<label for="f-subject">`,
 		`<legend>Is someone in danger right now?</legend>`,
-		`id="f-danger-no" name="danger" value="no" checked`,
+		`<input type="radio" id="f-danger-yes" name="danger" value="yes">`,
+		`<input type="radio" id="f-danger-no" name="danger" value="no">`, // unanswered is not "no"
 		"If someone is in danger right now, call",
 	} {
 		require.Contains(t, page, want)
@@ -141,6 +142,57 @@ func TestReportByFormShowsReceipt(t *testing.T) {
 	api := f.postJSON(t, "/api/v1/followup", map[string]string{"token": token})
 	require.Equal(t, http.StatusOK, api.Code)
 	f.noLeaks(t, body, token, strings.ReplaceAll(token, "-", ""))
+}
+
+var onceFieldPattern = regexp.MustCompile(`<input type="hidden" name="once" value="([^"]+)">`)
+
+// TestReloadDoesNotFileTwice: reloading the receipt posts the same form
+// again. The report is not filed twice, and the page says why no token is
+// shown; a new filling-in of the form is a new report.
+func TestReloadDoesNotFileTwice(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser()
+	rec, csrf := b.get(t, "/report")
+	once := onceFieldPattern.FindStringSubmatch(rec.Body.String())
+	require.NotNil(t, once, "the form names its filling-in")
+	form := reportForm(csrf, "body", "He said he would bring a knife tomorrow", "once", once[1])
+
+	first := b.post("/report", form)
+	require.Equal(t, http.StatusCreated, first.Code)
+	again := b.post("/report", form)
+	require.Equal(t, http.StatusConflict, again.Code)
+	require.Contains(t, again.Body.String(), "This report was already sent")
+	require.Nil(t, receiptToken.FindStringSubmatch(again.Body.String()), "no token for a report not filed")
+	require.Equal(t, 1, f.pendingTasks(t), "one report filed, however often the form is posted")
+
+	rec, csrf = b.get(t, "/report")
+	next := onceFieldPattern.FindStringSubmatch(rec.Body.String())
+	require.NotEqual(t, once[1], next[1])
+	require.Equal(t, http.StatusCreated, b.post("/report", reportForm(csrf, "body", "Another thing", "once", next[1])).Code)
+
+	// A form sent back with an error gets a fresh once, so fixing and
+	// sending it files the report.
+	rec = b.post("/report", reportForm(csrf, "body", " ", "once", "used-on-an-error"))
+	require.Equal(t, http.StatusBadRequest, rec.Code)
+	fixed := onceFieldPattern.FindStringSubmatch(rec.Body.String())
+	require.NotEqual(t, "used-on-an-error", fixed[1])
+	require.Equal(t, http.StatusCreated, b.post("/report", reportForm(csrf, "body", "fixed", "once", fixed[1])).Code)
+}
+
+func TestReloadDoesNotReplyTwice(t *testing.T) {
+	f := newFixture(t)
+	token := f.report(t, map[string]any{"org": "north-high", "body": "someone is threatening my sister online"})
+	b := f.browser()
+	_, csrf := b.get(t, "/followup")
+	rec := b.post("/followup", url.Values{"_csrf": {csrf}, "token": {token}})
+	once := onceFieldPattern.FindStringSubmatch(rec.Body.String())
+	require.NotNil(t, once, "the reply form names its filling-in")
+	reply := url.Values{"_csrf": {csrf}, "token": {token}, "body": {"It was on Instagram"}, "once": {once[1]}}
+	require.Contains(t, b.post("/followup/reply", reply).Body.String(), "Your message was added")
+	rec = b.post("/followup/reply", reply)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Contains(t, rec.Body.String(), "already added")
+	require.Equal(t, 1, strings.Count(rec.Body.String(), "It was on Instagram"), "the message is shown once")
 }
 
 func TestReportDangerShowsEmergencyFirst(t *testing.T) {

@@ -31,6 +31,7 @@ type reportPage struct {
 	Form       intake.Report
 	Error      *intake.FieldError // the field to fix, if any
 	Problem    string             // why the report was not sent, when no field is at fault
+	Once       string             // names this filling-in of the form; see onceField
 }
 
 // ErrorFor is the message for a field, or "" when the field is fine.
@@ -60,5 +61,6 @@ func (h *handler) renderReport(c echo.Context, status int, f intake.Report, fe *
 		Form:       f,
 		Error:      fe,
 		Problem:    problem,
+		Once:       newOnce(),
 	})
 }

@@ -22,6 +22,8 @@ type receiptPage struct {
 	Danger   bool   // the reporter said someone is in danger now
 	SelfHarm bool
 	OrgName  string
+	// AlreadySent: this form was posted before; its token was shown then.
+	AlreadySent bool
 }
 
 // reportSubmit takes a report from the form.
@@ -32,6 +34,13 @@ func (h *handler) reportSubmit(c echo.Context) error {
 	if ok, wait := h.allow(c, bucketReport, h.rateLimit); !ok {
 		setRetryAfter(c, wait)
 		return h.renderReport(c, http.StatusTooManyRequests, f, nil, tooManyPage)
+	}
+	if !h.firstSend(c, "report") {
+		// The receipt was reloaded, or Send pressed twice. The token was
+		// shown once and is kept only as a hash: it cannot be shown again.
+		return h.render(c, http.StatusConflict, "receipt", receiptPage{
+			layout: layout{Title: "Report already received"}, AlreadySent: true, Danger: f.Danger,
+		})
 	}
 	receipt, err := h.intake.Submit(c.Request().Context(), f)
 	var fe *intake.FieldError

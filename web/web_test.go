@@ -188,11 +188,9 @@ func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 	return m
 }
 
-func TestAPIReportIsStoredAndQueued(t *testing.T) {
-	f := newFixture(t)
-	body := "He said he is going to shoot people at the assembly tomorrow. He showed me a gun."
-	token := f.report(t, map[string]any{"org": "north-high", "category": "threat", "body": body, "location": "gym"})
-
+// pending lists the tasks waiting in each queue.
+func (f *fixture) pending(t *testing.T) map[string][]*asynq.TaskInfo {
+	t.Helper()
 	insp := asynq.NewInspector(redistest.AsynqOpt(3))
 	defer insp.Close()
 	queues, err := insp.Queues()
@@ -203,6 +201,24 @@ func TestAPIReportIsStoredAndQueued(t *testing.T) {
 		require.NoError(t, err)
 		pending[q] = tasks
 	}
+	return pending
+}
+
+// pendingTasks counts the tasks waiting in all queues.
+func (f *fixture) pendingTasks(t *testing.T) int {
+	n := 0
+	for _, tasks := range f.pending(t) {
+		n += len(tasks)
+	}
+	return n
+}
+
+func TestAPIReportIsStoredAndQueued(t *testing.T) {
+	f := newFixture(t)
+	body := "He said he is going to shoot people at the assembly tomorrow. He showed me a gun."
+	token := f.report(t, map[string]any{"org": "north-high", "category": "threat", "body": body, "location": "gym"})
+
+	pending := f.pending(t)
 	require.Len(t, pending["critical"], 1, "pending tasks by queue: %v; want one in critical", pending)
 	task := pending["critical"][0]
 	require.Equal(t, triage.TypeTip, task.Type)
