@@ -75,6 +75,9 @@ func startServer(t testing.TB, e env) *server {
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	if !st.wantWeb() {
+		ln.Close() // as serve does: no listener without the web role
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx, ln) }()
@@ -202,6 +205,35 @@ func TestUnknownOrgReachesDefaultTeam(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("no page for a tip with an unknown organisation")
 	}
+}
+
+// TestSeparateRoles runs a web-only and a worker-only process on one Redis,
+// as a larger deployment does: the web process takes the report, the
+// worker process pages, and the web process's health check passes.
+func TestSeparateRoles(t *testing.T) {
+	tw := twiliotest.New(twilioSID, twilioToken)
+	defer tw.Close()
+	e := testEnv(t, tw)
+	e["TIPLINE_ROLE"] = "web"
+	webOnly := startServer(t, e)
+	e["TIPLINE_ROLE"] = "worker"
+	worker := startServer(t, e)
+
+	code, _ := postJSON(t, webOnly.url+"/api/v1/reports", map[string]any{"org": "washington-elementary", "body": "a 5th grader brought a knife today"})
+	require.Equal(t, http.StatusCreated, code)
+	select {
+	case m := <-tw.Arrived():
+		require.Equal(t, "+15555550121", m.To)
+	case <-time.After(15 * time.Second):
+		t.Fatal("the worker process did not page")
+	}
+	_, err := http.Get(worker.url + "/healthz")
+	require.Error(t, err, "a worker-only process serves no HTTP")
+
+	addr := strings.TrimPrefix(webOnly.url, "http://")
+	require.NoError(t, run([]string{"healthcheck"}, nil, io.Discard, io.Discard, env{"TIPLINE_ADDR": addr}.get))
+	require.NoError(t, webOnly.stop())
+	require.Error(t, run([]string{"healthcheck"}, nil, io.Discard, io.Discard, env{"TIPLINE_ADDR": addr}.get), "healthcheck of a stopped server")
 }
 
 // TestEmbeddedStoreAndDevOutbox is `make run`: no REDIS_URL, no Twilio.
