@@ -12,11 +12,22 @@ import (
 )
 
 // FieldError is a report field that cannot be accepted, with a message a
-// reporter can act on. It never carries the field's content.
+// reporter can act on. It never carries the field's content. Code and Limit
+// let pages say the same in the reporter's language.
 type FieldError struct {
 	Field   string
-	Message string
+	Code    string // one of the Err* codes
+	Limit   int    // for ErrTooLong: the most characters allowed
+	Message string // in English, for the API and logs
 }
+
+// The kinds of FieldError.
+const (
+	ErrRequired        = "required"
+	ErrTooLong         = "too_long"
+	ErrInvalidText     = "invalid_text"
+	ErrUnknownCategory = "unknown_category"
+)
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
@@ -39,6 +50,7 @@ var (
 	fieldLocation = field{name: "location", label: "Where", max: 500}
 	fieldWhen     = field{name: "when", label: "When", max: 200}
 	fieldSubject  = field{name: "subject", label: "Who is involved", max: 1000}
+	fieldContact  = field{name: "contact", label: "Contact details", max: 500, oneLine: true}
 	fieldMessage  = field{name: "body", label: "Message", required: true, max: 5000}
 )
 
@@ -58,12 +70,12 @@ func newCleaner() *cleaner {
 // characters but newlines and tabs, markup removed, trimmed, within limits.
 func (c *cleaner) clean(f field, s string) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", &FieldError{Field: f.name, Message: f.label + " contains characters that are not valid text."}
+		return "", &FieldError{Field: f.name, Code: ErrInvalidText, Message: f.label + " contains characters that are not valid text."}
 	}
 	// A bound on the raw input before any work: markup removal can only
 	// shorten text, but a multi-megabyte field is refused without parsing it.
 	if len(s) > 8*f.max+1024 {
-		return "", &FieldError{Field: f.name, Message: fmt.Sprintf("%s is too long: at most %d characters.", f.label, f.max)}
+		return "", &FieldError{Field: f.name, Code: ErrTooLong, Limit: f.max, Message: fmt.Sprintf("%s is too long: at most %d characters.", f.label, f.max)}
 	}
 	// Normalise before removing markup, so that a control character cannot
 	// hide a tag from bluemonday ("<\x00script"), and again after, because
@@ -81,10 +93,10 @@ func (c *cleaner) clean(f field, s string) (string, error) {
 	}
 	s = strings.TrimSpace(s)
 	if f.required && s == "" {
-		return "", &FieldError{Field: f.name, Message: f.label + " is required."}
+		return "", &FieldError{Field: f.name, Code: ErrRequired, Message: f.label + " is required."}
 	}
 	if n := utf8.RuneCountInString(s); n > f.max {
-		return "", &FieldError{Field: f.name, Message: fmt.Sprintf("%s is too long: %d characters, at most %d.", f.label, n, f.max)}
+		return "", &FieldError{Field: f.name, Code: ErrTooLong, Limit: f.max, Message: fmt.Sprintf("%s is too long: %d characters, at most %d.", f.label, n, f.max)}
 	}
 	return s, nil
 }

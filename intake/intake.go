@@ -23,6 +23,7 @@ type Report struct {
 	Location string
 	When     string
 	Subject  string
+	Contact  string // optional: only for reporters who choose to be reachable
 	Danger   bool
 }
 
@@ -104,6 +105,7 @@ func (in *Intake) check(r Report) (*Tip, error) {
 		{fieldLocation, r.Location, &t.Location},
 		{fieldWhen, r.When, &t.When},
 		{fieldSubject, r.Subject, &t.Subject},
+		{fieldContact, r.Contact, &t.Contact},
 	}
 	for _, c := range checks {
 		v, err := in.clean.clean(c.f, c.in)
@@ -116,7 +118,7 @@ func (in *Intake) check(r Report) (*Tip, error) {
 		t.Category = CategoryOther
 	}
 	if !KnownCategory(t.Category) {
-		return nil, &FieldError{Field: fieldCategory.name, Message: "Category is not one of the listed categories."}
+		return nil, &FieldError{Field: fieldCategory.name, Code: ErrUnknownCategory, Message: "Category is not one of the listed categories."}
 	}
 	return t, nil
 }

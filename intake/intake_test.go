@@ -63,14 +63,14 @@ func TestSubmitStoresEncryptedAndQueues(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	body := "Jordan said he will shoot up the school on Friday at the assembly"
-	rc, err := f.intake.Submit(ctx, intake.Report{Org: "lincoln-high", Category: "threat", Body: body, Location: "Room 12B"})
+	rc, err := f.intake.Submit(ctx, intake.Report{Org: "lincoln-high", Category: "threat", Body: body, Location: "Room 12B", Contact: "call me at 555 0199"})
 	require.NoError(t, err)
 	require.Regexp(t, tokenShape, rc.Token.String())
 	require.Equal(t, intake.StatusReceived, rc.Status)
 
 	// Nothing a reporter wrote, nor the token, is in Redis in the clear.
 	dump := dumpRedis(t, f.rdb)
-	for _, secret := range []string{"Jordan", "shoot", "Room 12B", string(rc.Token), rc.Token.String()} {
+	for _, secret := range []string{"Jordan", "shoot", "Room 12B", "555 0199", string(rc.Token), rc.Token.String()} {
 		require.NotContains(t, dump, secret, "Redis holds %q in the clear", secret)
 	}
 
@@ -78,6 +78,7 @@ func TestSubmitStoresEncryptedAndQueues(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, body, tip.Body)
 	require.Equal(t, "Room 12B", tip.Location)
+	require.Equal(t, "call me at 555 0199", tip.Contact)
 	require.Equal(t, intake.ChannelAPI, tip.Channel)
 
 	// A threat with a day goes to the critical queue, carrying the ID only.
@@ -212,20 +213,22 @@ func TestSubmitRejectsWithFieldErrors(t *testing.T) {
 		name  string
 		r     intake.Report
 		field string
+		code  string
 	}{
-		{"no body", intake.Report{Org: "x"}, "body"},
-		{"only markup", intake.Report{Org: "x", Body: "<script>alert(1)</script>"}, "body"},
-		{"no org", intake.Report{Body: "something"}, "org"},
-		{"body too long", intake.Report{Org: "x", Body: strings.Repeat("é", 10001)}, "body"},
-		{"invalid UTF-8", intake.Report{Org: "x", Body: "bad \xff\xfe bytes"}, "body"},
-		{"unknown category", intake.Report{Org: "x", Body: "b", Category: "aliens"}, "category"},
-		{"where too long", intake.Report{Org: "x", Body: "b", Location: strings.Repeat("x", 501)}, "location"},
+		{"no body", intake.Report{Org: "x"}, "body", intake.ErrRequired},
+		{"only markup", intake.Report{Org: "x", Body: "<script>alert(1)</script>"}, "body", intake.ErrRequired},
+		{"no org", intake.Report{Body: "something"}, "org", intake.ErrRequired},
+		{"body too long", intake.Report{Org: "x", Body: strings.Repeat("é", 10001)}, "body", intake.ErrTooLong},
+		{"invalid UTF-8", intake.Report{Org: "x", Body: "bad \xff\xfe bytes"}, "body", intake.ErrInvalidText},
+		{"unknown category", intake.Report{Org: "x", Body: "b", Category: "aliens"}, "category", intake.ErrUnknownCategory},
+		{"where too long", intake.Report{Org: "x", Body: "b", Location: strings.Repeat("x", 501)}, "location", intake.ErrTooLong},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rc, err := f.intake.Submit(ctx, tc.r)
 			var fe *intake.FieldError
 			require.ErrorAs(t, err, &fe, "got %v", err)
 			require.Equal(t, tc.field, fe.Field)
+			require.Equal(t, tc.code, fe.Code)
 			require.NotEmpty(t, fe.Message)
 			require.Empty(t, rc.Token, "a token for a report that was refused")
 		})

@@ -43,10 +43,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // sealedFields are the tip fields that hold what a reporter wrote.
-var sealedFields = []string{"body", "location", "when", "subject"}
+var sealedFields = []string{"body", "location", "when", "subject", "contact"}
 
 func (s *Store) textFields(t *Tip) []*string {
-	return []*string{&t.Body, &t.Location, &t.When, &t.Subject}
+	return []*string{&t.Body, &t.Location, &t.When, &t.Subject, &t.Contact}
 }
 
 // create stores a new tip and its token hash in one transaction: either

@@ -40,6 +40,7 @@ type Tip struct {
 	Location   string
 	When       string
 	Subject    string
+	Contact    string // how to reach the reporter, only if they chose to give it
 	Status     Status
 
 	// Set by triage.
