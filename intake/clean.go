@@ -27,6 +27,16 @@ const (
 	ErrTooLong         = "too_long"
 	ErrInvalidText     = "invalid_text"
 	ErrUnknownCategory = "unknown_category"
+	ErrTooManyImages   = "too_many_images" // Limit: the most images allowed
+	ErrImageTooLarge   = "image_too_large" // Limit: the most bytes allowed per image
+	ErrImageType       = "image_type"      // not a JPEG, PNG, GIF or WebP image, by content
+)
+
+// Image limits: screenshots are the commonest evidence, and three of them
+// at phone resolution fit easily.
+const (
+	MaxImages     = 3
+	MaxImageBytes = 8 << 20
 )
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }

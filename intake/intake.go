@@ -25,6 +25,7 @@ type Report struct {
 	Subject  string
 	Contact  string // optional: only for reporters who choose to be reachable
 	Danger   bool
+	Images   [][]byte // uploaded images as sent; Submit checks and re-encodes them
 }
 
 // Receipt is what a reporter gets back for a stored tip.
