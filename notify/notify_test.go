@@ -144,3 +144,22 @@ func TestOutboxKeepsMaskedMessages(t *testing.T) {
 	require.Contains(t, logs.String(), "tipline HIGH tip ABC123", "the console shows the page")
 	require.NotContains(t, logs.String(), "5555550101")
 }
+
+func TestTwilioMedia(t *testing.T) {
+	tw := twiliotest.New(sid, token)
+	defer tw.Close()
+	s, err := notify.NewTwilio(sid, token, from, tw.URL)
+	require.NoError(t, err)
+	ctx := context.Background()
+	u := tw.AddMedia([]byte("\x89PNG\r\n\x1a\nfake"))
+	got, err := s.Media(ctx, u, 1024)
+	require.NoError(t, err)
+	require.Equal(t, []byte("\x89PNG\r\n\x1a\nfake"), got)
+
+	_, err = s.Media(ctx, u, 4)
+	require.True(t, notify.Permanent(err), "too large: %v", err)
+	_, err = s.Media(ctx, "https://attacker.example/x.png", 1024)
+	require.True(t, notify.Permanent(err), "only Twilio's host: %v", err)
+	_, err = s.Media(ctx, tw.URL+"/2010-04-01/Accounts/"+sid+"/Messages/MM1/Media/nope", 1024)
+	require.True(t, notify.Permanent(err), "404: %v", err)
+}

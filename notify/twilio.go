@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"io"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,8 +17,11 @@ import (
 
 // Twilio sends SMS through Twilio's REST API with twilio-go.
 type Twilio struct {
-	client *twilio.RestClient
-	from   string
+	client     *twilio.RestClient
+	http       *http.Client
+	sid, token string
+	from       string
+	apiHost    string // the host media URLs must name
 }
 
 // NewTwilio returns a sender for the account sid with its auth token,
@@ -26,17 +30,58 @@ type Twilio struct {
 // that speaks Twilio's API.
 func NewTwilio(sid, token, from, apiURL string) (*Twilio, error) {
 	hc := &http.Client{Timeout: 10 * time.Second}
+	apiHost := twilioHost
 	if apiURL != "" {
 		u, err := url.Parse(apiURL)
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return nil, fmt.Errorf("notify: twilio API URL %q is not an absolute URL", apiURL)
 		}
 		hc.Transport = &rebase{to: u, next: http.DefaultTransport}
+		apiHost = u.Host
 	}
 	c := &twclient.Client{Credentials: twclient.NewCredentials(sid, token), HTTPClient: hc}
 	c.SetAccountSid(sid)
 	rc := twilio.NewRestClientWithParams(twilio.ClientParams{Username: sid, Password: token, AccountSid: sid, Client: c})
-	return &Twilio{client: rc, from: from}, nil
+	return &Twilio{client: rc, http: hc, sid: sid, token: token, from: from, apiHost: apiHost}, nil
+}
+
+// twilioHost is where Twilio's REST API and MMS media live.
+const twilioHost = "api.twilio.com"
+
+// Media fetches an MMS attachment from Twilio, at most limit bytes. Media
+// URLs come in signed webhooks, but only URLs on Twilio's API host are
+// fetched, with the account's credentials, so a webhook can never make
+// tipline fetch from elsewhere.
+func (t *Twilio) Media(ctx context.Context, mediaURL string, limit int64) ([]byte, error) {
+	u, err := url.Parse(mediaURL)
+	if err != nil || (u.Host != twilioHost && u.Host != t.apiHost) || (u.Scheme != "https" && u.Host != t.apiHost) {
+		return nil, &PermanentError{Err: errors.New("notify: media URL is not on Twilio's API host")}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, mediaURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("notify: media: %w", err)
+	}
+	req.SetBasicAuth(t.sid, t.token)
+	resp, err := t.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("notify: media: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		err := fmt.Errorf("notify: media: status %d", resp.StatusCode)
+		if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+			return nil, &PermanentError{Err: err}
+		}
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("notify: media: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, &PermanentError{Err: fmt.Errorf("notify: media: larger than %d bytes", limit)}
+	}
+	return b, nil
 }
 
 // Send sends body to the number to. Twilio's 4xx answers (bad number,
@@ -60,14 +105,18 @@ func (t *Twilio) Send(ctx context.Context, to, body string) error {
 	return fmt.Errorf("notify: twilio: %w", err)
 }
 
-// rebase sends every request to another scheme and host, keeping the path:
-// twilio-go has its base URL built in.
+// rebase sends requests for Twilio's API host to another scheme and host,
+// keeping the path: twilio-go has its base URL built in. Other hosts (where
+// Twilio redirects media downloads) are left alone.
 type rebase struct {
 	to   *url.URL
 	next http.RoundTripper
 }
 
 func (r *rebase) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != twilioHost {
+		return r.next.RoundTrip(req)
+	}
 	req = req.Clone(req.Context())
 	req.URL.Scheme = r.to.Scheme
 	req.URL.Host = r.to.Host

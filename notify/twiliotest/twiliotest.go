@@ -25,6 +25,7 @@ type Server struct {
 	SID, Token string
 
 	mu       sync.Mutex
+	media    map[string][]byte // path → bytes, for MMS attachments
 	messages []Message
 	failures []int // status codes to answer with, one per request, before succeeding
 	arrived  chan Message
@@ -45,6 +46,19 @@ func (s *Server) FailNext(codes ...int) {
 	s.failures = append(s.failures, codes...)
 }
 
+// AddMedia makes an MMS attachment available and returns its URL, as
+// Twilio's webhook would name it.
+func (s *Server) AddMedia(data []byte) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.media == nil {
+		s.media = map[string][]byte{}
+	}
+	path := fmt.Sprintf("/2010-04-01/Accounts/%s/Messages/MM%032d/Media/ME%032d", s.SID, len(s.media)+1, len(s.media)+1)
+	s.media[path] = data
+	return s.URL + path
+}
+
 // Messages returns the messages accepted so far.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -59,6 +73,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	user, pass, ok := r.BasicAuth()
 	if !ok || user != s.SID || pass != s.Token {
 		twilioError(w, http.StatusUnauthorized, 20003, "Authenticate")
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.mu.Lock()
+		data, ok := s.media[r.URL.Path]
+		s.mu.Unlock()
+		if !ok {
+			twilioError(w, http.StatusNotFound, 20404, "The requested resource was not found")
+			return
+		}
+		w.Header().Set("Content-Type", http.DetectContentType(data))
+		_, _ = w.Write(data)
 		return
 	}
 	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+s.SID+"/Messages.json" {
