@@ -22,6 +22,10 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
+// Permanent lets packages that cannot import notify tell a permanent
+// failure from one worth retrying.
+func (e *PermanentError) Permanent() bool { return true }
+
 // Permanent tells whether err is a PermanentError.
 func Permanent(err error) bool {
 	var p *PermanentError

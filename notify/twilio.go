@@ -84,12 +84,23 @@ func (t *Twilio) Media(ctx context.Context, mediaURL string, limit int64) ([]byt
 	return b, nil
 }
 
-// Send sends body to the number to. Twilio's 4xx answers (bad number,
+// Send sends body to the number to, as single-segment parts (see Split).
+// Twilio's 4xx answers (bad number,
 // unsubscribed recipient) are permanent; 429, 5xx and network errors are
 // worth retrying.
 func (t *Twilio) Send(ctx context.Context, to, body string) error {
 	// twilio-go has no context support; the HTTP client's timeout bounds
 	// each call instead.
+	for _, part := range Split(body) {
+		if err := t.send(to, part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send sends one single-segment text.
+func (t *Twilio) send(to, body string) error {
 	p := &openapi.CreateMessageParams{}
 	p.SetTo(to)
 	p.SetFrom(t.from)
