@@ -25,7 +25,7 @@ type Report struct {
 	Subject  string
 	Contact  string // optional: only for reporters who choose to be reachable
 	Danger   bool
-	Images   [][]byte // uploaded images as sent; Submit checks and re-encodes them
+	Images   [][]byte // uploaded images as sent; Submit checks and re-encodes them, skipping empty ones (a file input left blank)
 }
 
 // Receipt is what a reporter gets back for a stored tip.
@@ -54,11 +54,21 @@ type Intake struct {
 	clean *cleaner
 	log   *slog.Logger
 	now   func() time.Time
+
+	// decoding holds a slot for each image being decoded. A picture within
+	// the limits can still take hundreds of megabytes and seconds to decode,
+	// so a burst of uploads waits its turn instead of exhausting memory,
+	// and reports without images never wait at all.
+	decoding chan struct{}
 }
+
+// maxDecoding is how many images one process decodes at a time.
+const maxDecoding = 2
 
 // New returns an Intake that keeps tips in store and hands them to queue.
 func New(store *Store, queue Queue, log *slog.Logger) *Intake {
-	return &Intake{store: store, queue: queue, clean: newCleaner(), log: log, now: time.Now}
+	return &Intake{store: store, queue: queue, clean: newCleaner(), log: log, now: time.Now,
+		decoding: make(chan struct{}, maxDecoding)}
 }
 
 // Store returns the store tips are kept in.
@@ -73,8 +83,15 @@ func (in *Intake) Submit(ctx context.Context, r Report) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
+	// Every image is checked before anything is stored: a refused report
+	// leaves nothing behind.
+	images, err := in.cleanImages(ctx, r.Images)
+	if err != nil {
+		return Receipt{}, err
+	}
+	t.Images = len(images)
 	token := newToken()
-	if err := in.store.create(ctx, t, token); err != nil {
+	if err := in.store.create(ctx, t, token, images); err != nil {
 		return Receipt{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if err := in.queue.Enqueue(ctx, t); err != nil {
@@ -122,6 +139,76 @@ func (in *Intake) check(r Report) (*Tip, error) {
 		return nil, &FieldError{Field: fieldCategory.name, Code: ErrUnknownCategory, Message: "Category is not one of the listed categories."}
 	}
 	return t, nil
+}
+
+// fieldImages is the report field FieldErrors about images name.
+const fieldImages = "images"
+
+// cleanImages checks and re-encodes a report's images, in order. Errors
+// name the image by its place in the report, counting from 1, as a
+// reporter counts the files they chose.
+func (in *Intake) cleanImages(ctx context.Context, raw [][]byte) ([]Image, error) {
+	n := 0
+	for _, b := range raw {
+		if len(b) > 0 {
+			n++
+		}
+	}
+	if n > MaxImages {
+		return nil, &FieldError{Field: fieldImages, Code: ErrTooManyImages, Limit: MaxImages,
+			Message: fmt.Sprintf("At most %d images can be attached to a report.", MaxImages)}
+	}
+	// Sizes first: they cost nothing to check, and a reporter hears about
+	// a too-big file before waiting for the others to be decoded.
+	for i, b := range raw {
+		if len(b) > MaxImageBytes {
+			return nil, imageFieldError(i+1, errImageTooLarge)
+		}
+	}
+	out := make([]Image, 0, n)
+	for i, b := range raw {
+		if len(b) == 0 {
+			continue
+		}
+		img, err := in.cleanImageInTurn(ctx, b)
+		if err != nil {
+			if ctx.Err() != nil {
+				// The reporter is gone or the server is stopping: not
+				// the image's fault.
+				return nil, fmt.Errorf("intake: clean images: %w", ctx.Err())
+			}
+			return nil, imageFieldError(i+1, err)
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}
+
+// cleanImageInTurn cleans one image once a decoding slot is free.
+func (in *Intake) cleanImageInTurn(ctx context.Context, raw []byte) (Image, error) {
+	select {
+	case in.decoding <- struct{}{}:
+		defer func() { <-in.decoding }()
+	case <-ctx.Done():
+		return Image{}, ctx.Err()
+	}
+	return cleanImage(raw)
+}
+
+// imageFieldError says what is wrong with the nth image of a report.
+func imageFieldError(n int, err error) *FieldError {
+	switch {
+	case errors.Is(err, errImageTooLarge):
+		return &FieldError{Field: fieldImages, Code: ErrImageTooLarge, Limit: MaxImageBytes,
+			Message: fmt.Sprintf("Image %d is too large: at most %d MB.", n, MaxImageBytes>>20)}
+	case errors.Is(err, errImageTooManyPixels):
+		// The same code as too many bytes: to a reporter both mean "send a
+		// smaller picture", and a screenshot of it will do.
+		return &FieldError{Field: fieldImages, Code: ErrImageTooLarge, Limit: MaxImageBytes,
+			Message: fmt.Sprintf("Image %d is too large: at most %d megapixels and %d pixels a side.", n, MaxImagePixels/1_000_000, MaxImageSide)}
+	}
+	return &FieldError{Field: fieldImages, Code: ErrImageType,
+		Message: fmt.Sprintf("Image %d is not a picture tipline can take: use JPEG, PNG, GIF or WebP.", n)}
 }
 
 // Followup returns the status and conversation of the tip a token belongs

@@ -5,6 +5,9 @@ package intake
 type Org struct {
 	ID   string `json:"id" yaml:"id"`
 	Name string `json:"name" yaml:"name"`
+	// SMSNumber is the tip line number texts to this organisation arrive
+	// on, when it has its own; texts to other numbers go to the default team.
+	SMSNumber string `json:"-" yaml:"sms_number,omitempty"`
 }
 
 // Category is a kind of concern a reporter can choose, with a line that

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -73,10 +74,27 @@ func NewKeyring(keys []Key, hashKey []byte) (*Keyring, error) {
 // Seal encrypts plaintext as "keyID:base64(nonce|ciphertext)". The tip's ID
 // is bound in as additional data so a value cannot be moved to another tip.
 func (k *Keyring) Seal(plaintext, boundTo string) string {
-	nonce := make([]byte, k.seal.NonceSize(), k.seal.NonceSize()+len(plaintext)+k.seal.Overhead())
+	raw := k.sealRaw(make([]byte, 0, k.seal.NonceSize()+len(plaintext)+k.seal.Overhead()), []byte(plaintext), boundTo)
+	return k.sealID + ":" + base64.RawStdEncoding.EncodeToString(raw)
+}
+
+// SealBytes is Seal for binary values such as images: "keyID:nonce|ciphertext"
+// without base64, which would make the largest values in Redis a third
+// larger. Redis strings hold any bytes, and key IDs never contain ':'.
+func (k *Keyring) SealBytes(plaintext []byte, boundTo string) []byte {
+	dst := make([]byte, 0, len(k.sealID)+1+k.seal.NonceSize()+len(plaintext)+k.seal.Overhead())
+	dst = append(dst, k.sealID...)
+	dst = append(dst, ':')
+	return k.sealRaw(dst, plaintext, boundTo)
+}
+
+// sealRaw appends nonce|ciphertext to dst: the one place anything is
+// encrypted, whatever form the value is stored in.
+func (k *Keyring) sealRaw(dst, plaintext []byte, boundTo string) []byte {
+	nonce := make([]byte, k.seal.NonceSize())
 	_, _ = rand.Read(nonce)
-	out := k.seal.Seal(nonce, nonce, []byte(plaintext), []byte(boundTo))
-	return k.sealID + ":" + base64.RawStdEncoding.EncodeToString(out)
+	dst = append(dst, nonce...)
+	return k.seal.Seal(dst, nonce, plaintext, []byte(boundTo))
 }
 
 // Open decrypts a value made by Seal with any key of the ring.
@@ -85,19 +103,53 @@ func (k *Keyring) Open(sealed, boundTo string) (string, error) {
 	if !ok {
 		return "", errors.New("intake: open: value is not sealed")
 	}
-	aead, ok := k.open[id]
-	if !ok {
-		return "", fmt.Errorf("intake: open: unknown key ID %q", id)
+	aead, err := k.opener(id)
+	if err != nil {
+		return "", err
 	}
 	raw, err := base64.RawStdEncoding.DecodeString(b64)
-	if err != nil || len(raw) < aead.NonceSize() {
+	if err != nil {
 		return "", errors.New("intake: open: value is corrupt")
+	}
+	pt, err := openRaw(aead, raw, boundTo)
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
+}
+
+// OpenBytes decrypts a value made by SealBytes with any key of the ring.
+func (k *Keyring) OpenBytes(sealed []byte, boundTo string) ([]byte, error) {
+	id, raw, ok := bytes.Cut(sealed, []byte(":"))
+	if !ok {
+		return nil, errors.New("intake: open: value is not sealed")
+	}
+	aead, err := k.opener(string(id))
+	if err != nil {
+		return nil, err
+	}
+	return openRaw(aead, raw, boundTo)
+}
+
+// opener is the key that sealed a value, found by the ID stored beside it.
+func (k *Keyring) opener(id string) (cipher.AEAD, error) {
+	aead, ok := k.open[id]
+	if !ok {
+		return nil, fmt.Errorf("intake: open: unknown key ID %.32q", id)
+	}
+	return aead, nil
+}
+
+// openRaw decrypts nonce|ciphertext, the counterpart of sealRaw.
+func openRaw(aead cipher.AEAD, raw []byte, boundTo string) ([]byte, error) {
+	if len(raw) < aead.NonceSize() {
+		return nil, errors.New("intake: open: value is corrupt")
 	}
 	pt, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(boundTo))
 	if err != nil {
-		return "", fmt.Errorf("intake: open: %w", err)
+		return nil, fmt.Errorf("intake: open: %w", err)
 	}
-	return string(pt), nil
+	return pt, nil
 }
 
 // Hash is the keyed hash under which secrets (tokens, phone numbers) are

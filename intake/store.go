@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,10 @@ var ErrNotFound = errors.New("intake: not found")
 func keyTip(id string) string      { return "tip:{" + id + "}" }
 func keyMessages(id string) string { return "tip:{" + id + "}:msgs" }
 func keyToken(hash string) string  { return "token:" + hash }
+
+// keyImage is the nth image (from 1) of a tip. Each image has its own key
+// so the dashboard can load one without the others.
+func keyImage(id string, n int) string { return "tip:{" + id + "}:img:" + strconv.Itoa(n) }
 
 // keyReceived orders the tips not yet triaged by arrival, for the sweeper.
 const keyReceived = "tips:received"
@@ -49,10 +54,11 @@ func (s *Store) textFields(t *Tip) []*string {
 	return []*string{&t.Body, &t.Location, &t.When, &t.Subject, &t.Contact}
 }
 
-// create stores a new tip and its token hash in one transaction: either
-// both are there or neither is.
-func (s *Store) create(ctx context.Context, t *Tip, token Token) error {
+// create stores a new tip, its images and its token hash in one
+// transaction: either all are there or none is.
+func (s *Store) create(ctx context.Context, t *Tip, token Token, images []Image) error {
 	fields := map[string]any{
+		"images":      strconv.Itoa(len(images)),
 		"received_at": t.ReceivedAt.UTC().Format(time.RFC3339Nano),
 		"channel":     string(t.Channel),
 		"org":         t.Org,
@@ -65,6 +71,11 @@ func (s *Store) create(ctx context.Context, t *Tip, token Token) error {
 	}
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, keyTip(t.ID), fields)
+		for i, img := range images {
+			// Sealed raw, bound to the image's own key: an image can
+			// neither move to another tip nor change places.
+			p.Set(ctx, keyImage(t.ID, i+1), s.keys.SealBytes(img.Data, keyImage(t.ID, i+1)), 0)
+		}
 		p.Set(ctx, keyToken(s.keys.Hash(purposeToken, string(token))), t.ID, 0)
 		p.ZAdd(ctx, keyReceived, redis.Z{Score: float64(t.ReceivedAt.UnixMilli()), Member: t.ID})
 		return nil
@@ -98,6 +109,11 @@ func (s *Store) Tip(ctx context.Context, id string) (*Tip, error) {
 	if t.ReceivedAt, err = time.Parse(time.RFC3339Nano, h["received_at"]); err != nil {
 		return nil, fmt.Errorf("intake: load tip %s: received_at: %w", id, err)
 	}
+	if v := h["images"]; v != "" {
+		if t.Images, err = strconv.Atoi(v); err != nil || t.Images < 0 {
+			return nil, fmt.Errorf("intake: load tip %s: images: %q is not a count", id, v)
+		}
+	}
 	if v := h["assigned_at"]; v != "" {
 		if t.Assigned, err = time.Parse(time.RFC3339Nano, v); err != nil {
 			return nil, fmt.Errorf("intake: load tip %s: assigned_at: %w", id, err)
@@ -114,6 +130,97 @@ func (s *Store) Tip(ctx context.Context, id string) (*Tip, error) {
 		}
 	}
 	return t, nil
+}
+
+// Images returns a tip's images, decrypted, in the order they were sent:
+// for reviewers only, never on a public route. A tip without images gives
+// an empty list; an unknown tip gives ErrNotFound.
+func (s *Store) Images(ctx context.Context, id string) ([]Image, error) {
+	n, err := s.imageCount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cmds := make([]*redis.StringCmd, n)
+	if n > 0 {
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := range cmds {
+				cmds[i] = p.Get(ctx, keyImage(id, i+1))
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("intake: images of %s: %w", id, err)
+		}
+	}
+	out := make([]Image, 0, n)
+	for i, c := range cmds {
+		img, err := s.openImage(id, i+1, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}
+
+// Image returns the nth image (from 1) of a tip, decrypted, so that the
+// dashboard can serve each image on its own. A tip or image that does not
+// exist gives ErrNotFound.
+func (s *Store) Image(ctx context.Context, id string, n int) (Image, error) {
+	count, err := s.imageCount(ctx, id)
+	if err != nil {
+		return Image{}, err
+	}
+	if n < 1 || n > count {
+		return Image{}, ErrNotFound
+	}
+	return s.openImage(id, n, s.rdb.Get(ctx, keyImage(id, n)))
+}
+
+// imageCount is how many images a tip has, or ErrNotFound if there is no
+// such tip. received_at is on every tip; "images" is missing on tips stored
+// before images were taken, which have none.
+func (s *Store) imageCount(ctx context.Context, id string) (int, error) {
+	v, err := s.rdb.HMGet(ctx, keyTip(id), "received_at", "images").Result()
+	if err != nil {
+		return 0, fmt.Errorf("intake: images of %s: %w", id, err)
+	}
+	if v[0] == nil {
+		return 0, ErrNotFound
+	}
+	if v[1] == nil {
+		return 0, nil
+	}
+	str, _ := v[1].(string)
+	n, err := strconv.Atoi(str)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("intake: images of %s: %q is not a count", id, str)
+	}
+	return n, nil
+}
+
+// openImage decrypts one stored image. Its type is read from its content,
+// which tipline's own encoder wrote.
+func (s *Store) openImage(id string, n int, c *redis.StringCmd) (Image, error) {
+	sealed, err := c.Bytes()
+	if errors.Is(err, redis.Nil) {
+		// The count says it exists: the tip is damaged, not absent.
+		return Image{}, fmt.Errorf("intake: image %d of %s is missing", n, id)
+	}
+	if err != nil {
+		return Image{}, fmt.Errorf("intake: image %d of %s: %w", n, id, err)
+	}
+	data, err := s.keys.OpenBytes(sealed, keyImage(id, n))
+	if err != nil {
+		return Image{}, fmt.Errorf("intake: image %d of %s: %w", n, id, err)
+	}
+	switch {
+	case bytes.HasPrefix(data, []byte("\xff\xd8\xff")):
+		return Image{ContentType: contentTypeJPEG, Data: data}, nil
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		return Image{ContentType: contentTypePNG, Data: data}, nil
+	}
+	return Image{}, fmt.Errorf("intake: image %d of %s: neither JPEG nor PNG", n, id)
 }
 
 // tipIDForToken finds the tip a token belongs to. It hashes whatever it is
@@ -190,14 +297,21 @@ type storedMessage struct {
 
 // AddMessage appends a message to a tip's conversation.
 func (s *Store) AddMessage(ctx context.Context, id string, m Message) error {
+	_, err := s.addMessage(ctx, id, m)
+	return err
+}
+
+// addMessage appends a message and returns how many the conversation holds.
+func (s *Store) addMessage(ctx context.Context, id string, m Message) (int, error) {
 	b, err := json.Marshal(storedMessage{From: m.From, Body: s.keys.Seal(m.Body, id), At: m.At.UnixMilli()})
 	if err != nil {
-		return fmt.Errorf("intake: add message: %w", err)
+		return 0, fmt.Errorf("intake: add message: %w", err)
 	}
-	if err := s.rdb.RPush(ctx, keyMessages(id), b).Err(); err != nil {
-		return fmt.Errorf("intake: add message: %w", err)
+	n, err := s.rdb.RPush(ctx, keyMessages(id), b).Result()
+	if err != nil {
+		return 0, fmt.Errorf("intake: add message: %w", err)
 	}
-	return nil
+	return int(n), nil
 }
 
 // Messages returns a tip's conversation, oldest first.

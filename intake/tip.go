@@ -41,6 +41,7 @@ type Tip struct {
 	When       string
 	Subject    string
 	Contact    string // how to reach the reporter, only if they chose to give it
+	Images     int    // how many images came with the tip; Store.Images returns them
 	Status     Status
 
 	// Set by triage.

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tipline/tipline/intake"
 )
 
 // apiBodyLimit bounds a JSON request: a full report is far smaller.
@@ -24,17 +26,50 @@ type apiError struct {
 }
 
 // apiProblem is an API error answer that a handler returns; handleError
-// writes it as it is.
+// writes it in the language of the request's Accept-Language.
 type apiProblem struct {
 	status int
-	body   apiError
+	key    string // the message, unless fe is set
+	args   []any  // the message's placeholder values, as name, value pairs
+	field  string // the request field at fault, if one is
+	fe     *intake.FieldError
+	form   string // for fe: formReport or formReply, which name its fields
 }
 
-func (p *apiProblem) Error() string { return fmt.Sprintf("web: api %d: %s", p.status, p.body.Error) }
+func (p *apiProblem) Error() string { return fmt.Sprintf("web: api %d: %s", p.status, p.key) }
 
-func problem(status int, msg, field string) *apiProblem {
-	return &apiProblem{status: status, body: apiError{Error: msg, Field: field}}
+func problem(status int, field, key string, args ...any) *apiProblem {
+	return &apiProblem{status: status, key: key, args: args, field: field}
 }
+
+// fieldProblem answers a field intake would not take.
+func fieldProblem(form string, fe *intake.FieldError) *apiProblem {
+	return &apiProblem{status: http.StatusBadRequest, field: fe.Field, fe: fe, form: form}
+}
+
+// apiErrorBody is the JSON body of an API error, in the request's language.
+func (h *handler) apiErrorBody(c echo.Context, p *apiProblem) apiError {
+	lang := h.lang(c)
+	if p.fe != nil {
+		return apiError{Error: h.fieldError(lang, p.form, p.fe), Field: p.field}
+	}
+	return apiError{Error: h.msg(lang, p.key, p.args...), Field: p.field}
+}
+
+// Keys of the API's own messages about a request it cannot read.
+const (
+	keyAPIUnsupported  = "api.unsupported_media_type"
+	keyAPITooLarge     = "api.too_large"
+	keyAPIEmpty        = "api.empty"
+	keyAPIEndsEarly    = "api.ends_early"
+	keyAPISyntax       = "api.syntax"
+	keyAPINotObject    = "api.not_object"
+	keyAPIFieldText    = "api.field_text"
+	keyAPIFieldBool    = "api.field_bool"
+	keyAPIUnknownField = "api.unknown_field"
+	keyAPINotJSON      = "api.not_json"
+	keyAPIOneObject    = "api.one_object"
+)
 
 // decodeJSON reads a request body into dst strictly: JSON only, no unknown
 // fields, nothing after the object, at most apiBodyLimit bytes. Its errors
@@ -43,11 +78,10 @@ func decodeJSON(c echo.Context, dst any) error {
 	req := c.Request()
 	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != echo.MIMEApplicationJSON {
-		return problem(http.StatusUnsupportedMediaType,
-			"Send the request as JSON, with the header Content-Type: application/json.", "")
+		return problem(http.StatusUnsupportedMediaType, "", keyAPIUnsupported)
 	}
 	if req.ContentLength > apiBodyLimit {
-		return problem(http.StatusRequestEntityTooLarge, tooLarge, "")
+		return problem(http.StatusRequestEntityTooLarge, "", keyAPITooLarge, "kb", apiBodyLimit>>10)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, apiBodyLimit))
 	dec.DisallowUnknownFields()
@@ -57,15 +91,12 @@ func decodeJSON(c echo.Context, dst any) error {
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return problem(http.StatusRequestEntityTooLarge, tooLarge, "")
+			return problem(http.StatusRequestEntityTooLarge, "", keyAPITooLarge, "kb", apiBodyLimit>>10)
 		}
-		return problem(http.StatusBadRequest, "The request body must hold one JSON object and nothing after it.", "")
+		return problem(http.StatusBadRequest, "", keyAPIOneObject)
 	}
 	return nil
 }
-
-// tooLarge says a request body went over apiBodyLimit.
-const tooLarge = "The request is too large: at most 64 KB."
 
 // jsonProblem says in words what was wrong with a JSON body. Go's own
 // messages name Go types; these name the request's fields.
@@ -77,26 +108,26 @@ func jsonProblem(err error) *apiProblem {
 	)
 	switch {
 	case errors.As(err, &mbe):
-		return problem(http.StatusRequestEntityTooLarge, tooLarge, "")
+		return problem(http.StatusRequestEntityTooLarge, "", keyAPITooLarge, "kb", apiBodyLimit>>10)
 	case errors.Is(err, io.EOF):
-		return problem(http.StatusBadRequest, "The request body is empty: send a JSON object.", "")
+		return problem(http.StatusBadRequest, "", keyAPIEmpty)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return problem(http.StatusBadRequest, "The request body is not valid JSON: it ends too early.", "")
+		return problem(http.StatusBadRequest, "", keyAPIEndsEarly)
 	case errors.As(err, &syn):
-		return problem(http.StatusBadRequest, fmt.Sprintf("The request body is not valid JSON (at byte %d).", syn.Offset), "")
+		return problem(http.StatusBadRequest, "", keyAPISyntax, "offset", syn.Offset)
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return problem(http.StatusBadRequest, "The request body must be a JSON object.", "")
+			return problem(http.StatusBadRequest, "", keyAPINotObject)
 		}
-		want := "text"
+		key := keyAPIFieldText
 		if typ.Type != nil && typ.Type.Kind() == reflect.Bool {
-			want = "true or false"
+			key = keyAPIFieldBool
 		}
-		return problem(http.StatusBadRequest, fmt.Sprintf("The field %q must be %s.", typ.Field, want), typ.Field)
+		return problem(http.StatusBadRequest, typ.Field, key, "field", typ.Field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no type for this error; its text is stable.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return problem(http.StatusBadRequest, fmt.Sprintf("The field %q is not one this request takes.", name), name)
+		return problem(http.StatusBadRequest, name, keyAPIUnknownField, "field", name)
 	}
-	return problem(http.StatusBadRequest, "The request body is not valid JSON.", "")
+	return problem(http.StatusBadRequest, "", keyAPINotJSON)
 }

@@ -9,12 +9,16 @@ import (
 	"github.com/tipline/tipline/intake"
 )
 
-// noMatchAPI is the one answer to any token that finds no report. Every
-// such answer is byte for byte the same, whatever was wrong with the token.
-const noMatchAPI = "No report matches that token."
+// keyAPINoMatch is the one answer to any token that finds no report.
+// Every such answer in a language is byte for byte the same, whatever was
+// wrong with the token.
+const keyAPINoMatch = "api.no_match"
 
-// lookupFailedAPI says a token could not be checked for reasons of ours.
-const lookupFailedAPI = "Your report could not be looked up right now. Please try again. If someone is in danger right now, call 911."
+// keyAPILookupFailed says a token could not be checked for reasons of ours.
+const keyAPILookupFailed = "api.lookup_failed"
+
+// keyAPIMessageNotSaved says a reporter's message did not reach storage.
+const keyAPIMessageNotSaved = "api.message_not_saved"
 
 // followupRequest is the body of POST /api/v1/followup.
 type followupRequest struct {
@@ -41,10 +45,10 @@ type messageResponse struct {
 // tokenProblem answers a failed token look-up.
 func (h *handler) tokenProblem(err error) error {
 	if errors.Is(err, intake.ErrNotFound) {
-		return problem(http.StatusNotFound, noMatchAPI, "")
+		return problem(http.StatusNotFound, "", keyAPINoMatch)
 	}
 	h.log.Error("follow-up look-up failed", "err", err)
-	return problem(http.StatusServiceUnavailable, lookupFailedAPI, "")
+	return problem(http.StatusServiceUnavailable, "", keyAPILookupFailed)
 }
 
 // apiFollowup answers a reporter checking back with their token.
@@ -74,12 +78,12 @@ func (h *handler) apiFollowupMessage(c echo.Context) error {
 	var fe *intake.FieldError
 	switch {
 	case errors.As(err, &fe):
-		return problem(http.StatusBadRequest, fe.Message, fe.Field)
+		return fieldProblem(formReply, fe)
 	case errors.Is(err, intake.ErrNotFound):
 		return h.tokenProblem(err)
 	case err != nil:
 		h.log.Error("reply not saved", "err", err)
-		return problem(http.StatusServiceUnavailable, "Your message could not be saved. Please try again. If someone is in danger right now, call 911.", "")
+		return problem(http.StatusServiceUnavailable, "", keyAPIMessageNotSaved)
 	}
 	return c.JSON(http.StatusCreated, messageResponse{Status: "received"})
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/tipline/tipline/intake"
 )
 
-// notSavedAPI is the answer when a report could not be stored. It never
+// keyAPINotSaved is the answer when a report could not be stored. It never
 // comes with a token: a token is only ever given for a stored report.
-const notSavedAPI = "Your report could not be saved. Please try again. If someone is in danger right now, call 911."
+const keyAPINotSaved = "api.not_saved"
 
 // reportRequest is the body of POST /api/v1/reports.
 type reportRequest struct {
@@ -45,13 +45,13 @@ func (h *handler) apiReport(c echo.Context) error {
 	switch {
 	case errors.As(err, &fe):
 		h.metrics.report(intake.ChannelAPI, resultInvalid)
-		return problem(http.StatusBadRequest, fe.Message, fe.Field)
+		return fieldProblem(formReport, fe)
 	case err != nil:
 		// ErrUnavailable or anything else: the report is not known to be
 		// stored, so the client must try again and gets no token.
 		h.metrics.report(intake.ChannelAPI, resultUnavailable)
 		h.log.Error("report not saved", "channel", intake.ChannelAPI, "err", err)
-		return problem(http.StatusServiceUnavailable, notSavedAPI, "")
+		return problem(http.StatusServiceUnavailable, "", keyAPINotSaved)
 	}
 	h.metrics.report(intake.ChannelAPI, resultStored)
 	return c.JSON(http.StatusCreated, reportResponse{Token: receipt.Token.String(), Status: receipt.Status})

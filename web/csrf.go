@@ -46,8 +46,7 @@ func csrfToken(c echo.Context) string {
 func (h *handler) csrfFailed(_ error, c echo.Context) error {
 	if c.Path() == "/report" && c.Request().Method == http.MethodPost {
 		c.Set(csrfContext, h.reissueCSRF(c))
-		return h.renderReport(c, http.StatusForbidden, readReportForm(c), nil,
-			"This form had expired, or your browser did not send it back with its cookie, so your report was NOT sent. Check it below and press Send again. The site's only cookie protects its forms; it does not identify you.")
+		return h.renderReport(c, http.StatusForbidden, readReportForm(c), uploadOf(c).sent, nil, keyFormExpired)
 	}
 	return echo.NewHTTPError(http.StatusForbidden)
 }

@@ -9,8 +9,12 @@ import (
 	"github.com/tipline/tipline/intake"
 )
 
-// replyNotSavedPage says a reply did not reach storage.
-const replyNotSavedPage = "Your message was NOT saved: our system could not store it just now. Your text is still below. Please press Send again in a moment. If someone is in danger right now, call 911."
+// Keys of what the reply form says after a post.
+const (
+	keyReplyNotSaved = "followup.problem.not_saved"
+	keyReplyAdded    = "followup.notice.added"
+	keyReplyAlready  = "followup.notice.already"
+)
 
 // followupReply adds a reporter's message to their report's conversation
 // and shows the conversation again.
@@ -25,8 +29,9 @@ func (h *handler) followupReply(c echo.Context) error {
 	if errors.Is(err, intake.ErrNotFound) {
 		return h.followupFailed(c, token, err)
 	}
-	p := followupPage{
-		layout:     layout{Title: "Your report", CSRF: csrfToken(c)},
+	lang := h.lang(c)
+	p := &followupPage{
+		layout:     layout{TitleKey: "followup.title.report", CSRF: csrfToken(c)},
 		ReplyToken: displayToken(token),
 		Once:       newOnce(),
 	}
@@ -34,19 +39,19 @@ func (h *handler) followupReply(c echo.Context) error {
 	var fe *intake.FieldError
 	switch {
 	case errors.As(err, &fe):
-		status, p.Reply, p.ReplyError = http.StatusBadRequest, body, fe.Message
+		status, p.Reply, p.ReplyError = http.StatusBadRequest, body, h.fieldError(lang, formReply, fe)
 	case err != nil:
 		h.log.Error("reply not saved", "err", err)
-		status, p.Reply, p.Problem = http.StatusServiceUnavailable, body, replyNotSavedPage
+		status, p.Reply, p.Problem = http.StatusServiceUnavailable, body, h.msg(lang, keyReplyNotSaved)
 	case !first:
-		p.Notice = "Your message was already added; it was not added twice."
+		p.Notice = h.msg(lang, keyReplyAlready)
 	default:
-		p.Notice = "Your message was added. The team will see it."
+		p.Notice = h.msg(lang, keyReplyAdded)
 	}
 	fu, ferr := h.intake.Followup(ctx, token)
 	switch {
 	case ferr == nil:
-		p.View = newFollowupView(fu)
+		p.View = h.followupView(lang, fu)
 	case errors.Is(ferr, intake.ErrNotFound):
 		// A bad token with an empty message fails on the message first;
 		// it still gets the answer every unknown token gets.

@@ -10,12 +10,18 @@ import (
 	"github.com/tipline/tipline/intake"
 )
 
-// noMatchPage is the one answer to any token that finds no report, whatever
+// keyNoMatch is the one answer to any token that finds no report, whatever
 // was wrong with it, so that answers teach a guesser nothing.
-const noMatchPage = "No report matches that token. Check it and try again."
+const keyNoMatch = "followup.problem.no_match"
 
-// lookupFailedPage says a token could not be checked for reasons of ours.
-const lookupFailedPage = "We could not look up your report just now. Please try again in a moment. If someone is in danger right now, call 911."
+// keyLookupFailed says a token could not be checked for reasons of ours.
+const keyLookupFailed = "followup.problem.lookup_failed"
+
+// Who wrote a message, as the reporter reads it.
+const (
+	keyFromTeam = "followup.from.team"
+	keyFromYou  = "followup.from.you"
+)
 
 // followupPage is the data of the follow-up page: a token form, or a
 // report's status and conversation with a reply form.
@@ -47,36 +53,33 @@ type messageView struct {
 	ISO  string // for machines
 }
 
-// statusWords says a status in plain words: a name and what it means.
-func statusWords(s intake.Status) (string, string) {
+// statusKeys are the keys of a status in plain words: a name and what it
+// means.
+func statusKeys(s intake.Status) (name, text string) {
 	switch s {
-	case intake.StatusReceived:
-		return "Received", "Your report has arrived and is waiting for the team to read it."
-	case intake.StatusAssigned:
-		return "With the team", "Your report has been passed to the team that handles it. They will read it soon."
-	case intake.StatusInReview:
-		return "Being looked into", "A member of the team is looking into your report. Check back here for their questions."
-	case intake.StatusClosed:
-		return "Closed", "The team has finished with your report. Thank you for speaking up. You can still add a message below."
+	case intake.StatusReceived, intake.StatusAssigned, intake.StatusInReview, intake.StatusClosed:
+		k := "status." + string(s)
+		return k + ".name", k + ".text"
 	}
-	return "Received", "Your report is with the team."
+	return "status.unknown.name", "status.unknown.text"
 }
 
-// newFollowupView turns what intake returns into what the page shows.
-func newFollowupView(fu *intake.Followup) *followupView {
-	name, text := statusWords(fu.Status)
-	v := &followupView{StatusName: name, StatusText: text}
+// followupView turns what intake returns into what the page shows, in lang.
+func (h *handler) followupView(lang string, fu *intake.Followup) *followupView {
+	name, text := statusKeys(fu.Status)
+	v := &followupView{StatusName: h.msg(lang, name), StatusText: h.msg(lang, text)}
 	for _, m := range fu.Messages {
-		from := "The team"
+		from := keyFromTeam
 		if m.From == intake.FromReporter {
-			from = "You"
+			from = keyFromYou
 		}
 		v.Messages = append(v.Messages, messageView{
 			Mine: m.From == intake.FromReporter,
-			From: from,
+			From: h.msg(lang, from),
 			Body: m.Body,
-			At:   m.At.UTC().Format("Mon 2 Jan 2006, 15:04 UTC"),
-			ISO:  m.At.UTC().Format(time.RFC3339),
+			// Numbers only, so the time reads the same in every language.
+			At:  m.At.UTC().Format("2006-01-02 15:04 UTC"),
+			ISO: m.At.UTC().Format(time.RFC3339),
 		})
 	}
 	return v
@@ -93,8 +96,8 @@ func displayToken(typed string) string {
 
 // followupForm asks for a token.
 func (h *handler) followupForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, "followup", followupPage{
-		layout: layout{Title: "Check on a report", CSRF: csrfToken(c)},
+	return h.render(c, http.StatusOK, "followup", &followupPage{
+		layout: layout{TitleKey: "followup.title.check", CSRF: csrfToken(c)},
 	})
 }
 
@@ -105,9 +108,9 @@ func (h *handler) followupShow(c echo.Context) error {
 	if err != nil {
 		return h.followupFailed(c, token, err)
 	}
-	return h.render(c, http.StatusOK, "followup", followupPage{
-		layout:     layout{Title: "Your report", CSRF: csrfToken(c)},
-		View:       newFollowupView(fu),
+	return h.render(c, http.StatusOK, "followup", &followupPage{
+		layout:     layout{TitleKey: "followup.title.report", CSRF: csrfToken(c)},
+		View:       h.followupView(h.lang(c), fu),
 		ReplyToken: displayToken(token),
 		Once:       newOnce(),
 	})
@@ -117,15 +120,16 @@ func (h *handler) followupShow(c echo.Context) error {
 // same words for every token that is not a report's, another message when
 // the fault is ours.
 func (h *handler) followupFailed(c echo.Context, typed string, err error) error {
-	p := followupPage{
-		layout: layout{Title: "Check on a report", CSRF: csrfToken(c)},
+	lang := h.lang(c)
+	p := &followupPage{
+		layout: layout{TitleKey: "followup.title.check", CSRF: csrfToken(c)},
 		Typed:  typed,
 	}
 	if errors.Is(err, intake.ErrNotFound) {
-		p.Problem = noMatchPage
+		p.Problem = h.msg(lang, keyNoMatch)
 		return h.render(c, http.StatusNotFound, "followup", p)
 	}
 	h.log.Error("follow-up look-up failed", "err", err)
-	p.Problem = lookupFailedPage
+	p.Problem = h.msg(lang, keyLookupFailed)
 	return h.render(c, http.StatusServiceUnavailable, "followup", p)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -89,4 +90,57 @@ func TestNaughtyStrings(t *testing.T) {
 			require.NotContains(t, logs, s)
 		}
 	}
+}
+
+// liveMarkup is the start of a tag a typed string could smuggle in.
+var liveMarkup = regexp.MustCompile(`<[a-zA-Z/!?]`)
+
+// TestNaughtyStringsThroughTheForm sends every string of the Big List of
+// Naughty Strings through every field of the HTML report form, as a
+// browser posts it: never a 5xx; a receipt or a 4xx page with the form;
+// and whatever comes back into the page comes back escaped.
+func TestNaughtyStringsThroughTheForm(t *testing.T) {
+	raw, err := os.ReadFile("testdata/blns.json")
+	require.NoError(t, err)
+	var blns []string
+	require.NoError(t, json.Unmarshal(raw, &blns))
+
+	f := newFixture(t)
+	b := f.browser()
+	_, csrf := b.get(t, "/report")
+	fields := []string{"org", "category", "body", "location", "when", "subject", "contact", "danger", "lang", "once"}
+	stored, refused := 0, 0
+	for i, s := range blns {
+		for _, field := range fields {
+			rec := b.postMultipart(t, reportFields(csrf, field, s), nil)
+			what := fmt.Sprintf("string %d in %s", i, field)
+			require.Less(t, rec.Code, 500, "%s: got %d", what, rec.Code)
+			require.GreaterOrEqual(t, rec.Code, 200, what)
+			page := rec.Body.String()
+			require.Contains(t, rec.Header().Get("Content-Type"), "text/html", what)
+			lang := pageLang(t, rec)
+			require.True(t, lang == "en" || lang == "es", "%s: page in %q", what, lang)
+			switch {
+			case rec.Code == http.StatusCreated:
+				stored++
+				require.Regexp(t, tokenPattern, receiptToken.FindStringSubmatch(page)[1], what)
+			case rec.Code == http.StatusConflict:
+				// A string posted as the once field twice: not filed again.
+				require.Equal(t, "once", field, what)
+			default:
+				refused++
+				require.GreaterOrEqual(t, rec.Code, 400, what)
+				require.Contains(t, page, `<form method="post" action="/report"`, "%s: the form comes back", what)
+			}
+			// The receipt loads its one script; nothing a reporter typed is
+			// ever a live tag, on the receipt or the form.
+			require.LessOrEqual(t, strings.Count(page, "<script"), 1, what)
+			if liveMarkup.MatchString(s) {
+				require.NotContains(t, page, s, "%s: shown unescaped", what)
+			}
+		}
+	}
+	require.Greater(t, stored, len(blns)*5, "most strings make a stored report in most fields")
+	require.Greater(t, refused, 0)
+	f.noLeaks(t, blns[len(blns)-1])
 }

@@ -91,15 +91,23 @@ func TestReportFormPage(t *testing.T) {
 	require.Equal(t, "/", b.cookie.Path)
 	page := rec.Body.String()
 	for _, want := range []string{
-		`<html lang="en">`, `<form method="post" action="/report">`,
-		`<label for="f-org">`, `<select id="f-org" name="org" required>`, `<option value="north-high">North High School</option>`,
-		`<label for="f-category">`, `<option value="threat">Threat of violence: Someone said or posted they will hurt people.</option>`,
+		`<html lang="en">`, `<form method="post" action="/report" enctype="multipart/form-data">`,
+		`<input type="hidden" name="lang" value="en">`,
+		// A searchable list that works without JavaScript.
+		`<label for="f-org">`, `<input id="f-org" name="org" type="text" value="" required autocomplete="off" list="f-org-list"`,
+		`<datalist id="f-org-list">`, `<option value="North High School"></option>`,
+		// Short names in the menu, the one-line descriptions below it.
+		`<label for="f-category">`, `<option value="threat">Threat of violence</option>`,
+		`<dt>Threat of violence</dt>`, `<dd>Someone said or posted they will hurt people.</dd>`,
 		`<label for="f-body">What happened</label>`, `<textarea id="f-body" name="body"`,
 		`<label for="f-location">`, `<label for="f-when">`, `<label for="f-subject">`,
 		`<legend>Is someone in danger right now?</legend>`,
 		`<input type="radio" id="f-danger-yes" name="danger" value="yes">`,
 		`<input type="radio" id="f-danger-no" name="danger" value="no">`, // unanswered is not "no"
 		"If someone is in danger right now, call",
+		`<label for="f-contact">`, `<input id="f-contact" name="contact" type="text"`, "the team may know who you are",
+		`<input id="f-images" name="images" type="file" accept="image/jpeg,image/png,image/gif,image/webp" multiple`,
+		"Up to 3 pictures, each up to 8 MB",
 	} {
 		require.Contains(t, page, want)
 	}
@@ -255,7 +263,7 @@ func TestReportFieldErrorKeepsText(t *testing.T) {
 	require.Contains(t, page, template.HTMLEscapeString(who))
 	require.Contains(t, page, template.HTMLEscapeString(when))
 	require.NotContains(t, page, "<b>locker", "typed markup comes back escaped")
-	require.Contains(t, page, `<option value="south-middle" selected>`)
+	require.Contains(t, page, `name="org" type="text" value="south-middle"`, "the organisation comes back as typed")
 	require.Contains(t, page, `<option value="harassment" selected>`)
 	require.Contains(t, page, `value="yes" checked`)
 	require.Contains(t, page, `aria-invalid="true"`)

@@ -1,16 +1,13 @@
 package web
 
 import (
+	"strconv"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-// formBodyLimit bounds a form post. It is larger than the API's limit
-// because a form percent-encodes every byte outside ASCII three times over:
-// a full report in Greek or emoji must still fit.
-const formBodyLimit = "256KB"
 
 // routes lists every route of the site in one place.
 func (h *handler) routes(e *echo.Echo, reg prometheus.Gatherer) {
@@ -18,17 +15,20 @@ func (h *handler) routes(e *echo.Echo, reg prometheus.Gatherer) {
 	// HTML form, so the API, the SMS webhook, /healthz and /metrics never
 	// see it, and pages without a form set no cookie at all.
 	csrf := h.csrf()
-	formLimit := middleware.BodyLimit(formBodyLimit)
+	formLimit := middleware.BodyLimit(strconv.Itoa(formTextLimit))
 	tokenLimit := h.limit(bucketToken, tokenLookupsPerMinute)
 
 	// Pages.
 	e.GET("/", h.home)
 	e.GET("/report", h.reportForm, csrf)
-	e.POST("/report", h.reportSubmit, formLimit, csrf) // rate-limited inside, to keep the reporter's text
+	// readReport bounds and reads the report post itself, pictures and all;
+	// the report is rate-limited inside, to keep the reporter's text.
+	e.POST("/report", h.reportSubmit, h.readReport, csrf)
 	e.GET("/followup", h.followupForm, csrf)
-	e.POST("/followup", h.followupShow, formLimit, csrf, tokenLimit)
-	e.POST("/followup/reply", h.followupReply, formLimit, csrf, tokenLimit)
+	e.POST("/followup", h.followupShow, formLimit, h.readForm, csrf, tokenLimit)
+	e.POST("/followup/reply", h.followupReply, formLimit, h.readForm, csrf, tokenLimit)
 	e.StaticFS("/static/", staticFS())
+	e.GET("/favicon.ico", h.favicon)
 
 	// JSON API, for mobile apps and integrations.
 	e.POST("/api/v1/reports", h.apiReport, h.limit(bucketReport, h.rateLimit))

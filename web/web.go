@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +36,8 @@ type Config struct {
 }
 
 // handler holds what every action needs. It is built once by New and is
-// safe for concurrent use: nothing in it changes after start-up.
+// safe for concurrent use: nothing in it changes after start-up but the
+// day's rate-limit salt, which saltCache guards.
 type handler struct {
 	intake    *intake.Intake
 	orgs      []intake.Org
@@ -44,18 +47,22 @@ type handler struct {
 	log       *slog.Logger
 	secure    bool
 	pages     *pages
+	catalog   *catalog
+	salt      *saltCache
 	metrics   *metrics
 	now       func() time.Time
 }
 
-// New builds the public site. Templates are parsed here, so a broken
-// template stops start-up instead of failing a reporter later.
+// New builds the public site. Message catalogues are checked and templates
+// parsed here, so a broken template or an incomplete translation stops
+// start-up instead of failing a reporter later.
 func New(cfg Config) (*echo.Echo, error) {
-	return newServer(cfg, time.Now)
+	return newServer(cfg, time.Now, localeFS())
 }
 
-// newServer is New with the clock that rate-limit windows are cut from.
-func newServer(cfg Config, now func() time.Time) (*echo.Echo, error) {
+// newServer is New with the clock that rate-limit windows are cut from and
+// the folder of message catalogues.
+func newServer(cfg Config, now func() time.Time, locales fs.FS) (*echo.Echo, error) {
 	switch {
 	case cfg.Intake == nil:
 		return nil, errors.New("web: config: no intake")
@@ -74,7 +81,11 @@ func newServer(cfg Config, now func() time.Time) (*echo.Echo, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	p, err := parsePages()
+	cat, err := loadCatalog(locales)
+	if err != nil {
+		return nil, err
+	}
+	p, err := parsePages(cat)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +102,8 @@ func newServer(cfg Config, now func() time.Time) (*echo.Echo, error) {
 		log:       log,
 		secure:    cfg.SecureCookies,
 		pages:     p,
+		catalog:   cat,
+		salt:      &saltCache{},
 		metrics:   m,
 		now:       now,
 	}
@@ -132,9 +145,22 @@ type panicError struct {
 func (p *panicError) Error() string { return "panic: " + p.err.Error() }
 func (p *panicError) Unwrap() error { return p.err }
 
-// contentSecurityPolicy allows the site's own stylesheet and nothing else:
-// there is no JavaScript, no third-party asset, and no page may frame ours.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// contentSecurityPolicy allows the site's own stylesheet and script and
+// nothing else: no inline script or style, no third-party asset, and no
+// page may frame ours. The one script (receipt.js) is an enhancement; every
+// page works without it.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// permissionsPolicy turns off every sensor and device a page could ask
+// for: nothing on the site needs them, and a prompt for the camera or the
+// location on a tip line would frighten a reporter (and could identify
+// them). interest-cohort opts out of FLoC-style interest tracking.
+const permissionsPolicy = "camera=(), microphone=(), geolocation=(), accelerometer=(), gyroscope=(), magnetometer=(), ambient-light-sensor=(), payment=(), usb=(), bluetooth=(), interest-cohort=()"
+
+// staticMaxAge is how long browsers may keep the stylesheet and script.
+// They hold nothing about a reporter, and an hour keeps a new release's
+// styles from waiting long.
+const staticMaxAge = "public, max-age=3600"
 
 // securityHeaders sets the headers every response carries, before the
 // handler runs, so error pages get them too.
@@ -145,13 +171,22 @@ func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set(echo.HeaderXContentTypeOptions, "nosniff")
 		hd.Set(echo.HeaderReferrerPolicy, "no-referrer")
 		hd.Set(echo.HeaderXFrameOptions, "DENY")
-		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+		hd.Set("Permissions-Policy", permissionsPolicy)
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if h.secure {
+			// Only behind HTTPS: over plain HTTP the header is ignored, and
+			// on a developer's localhost it would pin every other port too.
+			hd.Set(echo.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
 		// Pages and API answers may hold a token or what a reporter typed:
 		// no browser, proxy or shared computer may keep a copy. Only the
-		// stylesheet is worth caching.
-		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+		// stylesheet and script are worth caching.
+		if strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			hd.Set(echo.HeaderCacheControl, staticMaxAge)
+		} else {
 			hd.Set(echo.HeaderCacheControl, "no-store")
+			// Answers follow the browser's language when nothing else says.
+			hd.Add(echo.HeaderVary, "Accept-Language")
 		}
 		return next(c)
 	}
@@ -192,7 +227,7 @@ func (h *handler) handleError(err error, c echo.Context) {
 	var ap *apiProblem
 	if errors.As(err, &ap) {
 		// An answer the handler chose, already logged if it was ours.
-		if werr := c.JSON(ap.status, ap.body); werr != nil {
+		if werr := c.JSON(ap.status, h.apiErrorBody(c, ap)); werr != nil {
 			h.log.Error("write error response", "route", c.Path(), "status", ap.status, "err", werr)
 		}
 		return
@@ -218,7 +253,8 @@ func (h *handler) handleError(err error, c echo.Context) {
 	}
 	var werr error
 	if isAPI(c) {
-		werr = c.JSON(status, apiError{Error: publicMessage(status)})
+		_, msg := statusMessageKeys(status)
+		werr = c.JSON(status, apiError{Error: h.msg(h.lang(c), msg)})
 	} else {
 		werr = h.renderError(c, status)
 	}
@@ -227,28 +263,31 @@ func (h *handler) handleError(err error, c echo.Context) {
 	}
 }
 
-// publicMessage is what a person is told about an error of this status.
-func publicMessage(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "That request could not be understood."
-	case http.StatusForbidden:
-		return "This form has expired or was sent from another site. Go back, reload the page and try again."
-	case http.StatusNotFound:
-		return "There is nothing at this address."
-	case http.StatusMethodNotAllowed:
-		return "This address does not take that kind of request."
-	case http.StatusRequestEntityTooLarge:
-		return "That is too long to send. Please shorten it and try again."
-	case http.StatusUnsupportedMediaType:
-		return "Send JSON with the header Content-Type: application/json."
-	case http.StatusTooManyRequests:
-		return "Too many requests from your connection. Please wait a minute and try again. If someone is in danger right now, call 911."
-	case http.StatusServiceUnavailable:
-		return "The service is not available right now. Please try again. If someone is in danger right now, call 911."
+// errorStatuses are the statuses with their own heading and message;
+// others get those of statusOther (4xx) or 500 (5xx).
+func errorStatuses() []int {
+	return []int{
+		http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusServiceUnavailable, statusOther,
+	}
+}
+
+// statusOther stands for every 4xx status without messages of its own.
+const statusOther = 0
+
+// statusMessageKeys are the keys of what a person is told about an error
+// of this status: a heading for the page, and a message that says what
+// they can do.
+func statusMessageKeys(status int) (heading, message string) {
+	for _, s := range errorStatuses() {
+		if s == status && s != statusOther {
+			k := "status." + strconv.Itoa(s)
+			return k + ".heading", k + ".message"
+		}
 	}
 	if status >= 500 {
-		return "Something went wrong on our side. Please try again. If someone is in danger right now, call 911."
+		return "status.500.heading", "status.500.message"
 	}
-	return http.StatusText(status) + "."
+	return "status.other.heading", "status.other.message"
 }

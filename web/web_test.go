@@ -35,6 +35,7 @@ var tokenPattern = regexp.MustCompile(`^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$`)
 var orgs = []intake.Org{
 	{ID: "north-high", Name: "North High School"},
 	{ID: "south-middle", Name: "South Middle School"},
+	{ID: "lincoln-high", Name: "Lincoln High School"},
 }
 
 // lockedBuffer collects the web layer's logs; handlers may log from
@@ -59,7 +60,9 @@ func (b *lockedBuffer) String() string {
 // fixture is a web server on real intake, triage and Redis parts.
 type fixture struct {
 	e     *echo.Echo
+	cfg   web.Config // as the server was built, to build another on the same parts
 	rdb   *redis.Client
+	in    *intake.Intake
 	store *intake.Store
 	queue *triage.Queue
 	logs  *lockedBuffer
@@ -88,7 +91,7 @@ func newFixtureAt(t *testing.T, now time.Time, opts ...option) *fixture {
 	queue := triage.NewQueue(client, triager)
 	in := intake.New(store, queue, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
-	f := &fixture{rdb: rdb, store: store, queue: queue, logs: &lockedBuffer{}}
+	f := &fixture{rdb: rdb, in: in, store: store, queue: queue, logs: &lockedBuffer{}}
 	cfg := web.Config{
 		Intake:   in,
 		Orgs:     orgs,
@@ -100,6 +103,7 @@ func newFixtureAt(t *testing.T, now time.Time, opts ...option) *fixture {
 	for _, o := range opts {
 		o(&cfg, f)
 	}
+	f.cfg, f.in = cfg, cfg.Intake
 	if now.IsZero() {
 		f.e, err = web.New(cfg)
 	} else {
@@ -450,16 +454,66 @@ func TestOperationsEndpoints(t *testing.T) {
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	f := newFixture(t)
-	for _, path := range []string{"/", "/report", "/followup", "/healthz", "/api/v1/orgs", "/no-such-page", "/api/v1/no-such", "/static/style.css"} {
+	for _, path := range []string{"/", "/report", "/followup", "/healthz", "/api/v1/orgs", "/no-such-page", "/api/v1/no-such", "/static/style.css", "/static/receipt.js", "/favicon.ico"} {
 		rec := f.serve(httptest.NewRequest(http.MethodGet, path, nil))
 		h := rec.Header()
-		require.Equal(t, "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		require.Equal(t, "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 			h.Get("Content-Security-Policy"), "CSP on %s", path)
 		require.Equal(t, "nosniff", h.Get("X-Content-Type-Options"), path)
 		require.Equal(t, "no-referrer", h.Get("Referrer-Policy"), path)
 		require.Equal(t, "DENY", h.Get("X-Frame-Options"), path)
-		require.NotEmpty(t, h.Get("Permissions-Policy"), path)
+		for _, feature := range []string{"camera", "microphone", "geolocation", "accelerometer", "gyroscope",
+			"magnetometer", "ambient-light-sensor", "payment", "usb", "bluetooth", "interest-cohort"} {
+			require.Contains(t, h.Get("Permissions-Policy"), feature+"=()", "Permissions-Policy on %s denies %s", path, feature)
+		}
+		require.Empty(t, h.Get("Strict-Transport-Security"), "no HSTS over plain HTTP (%s)", path)
+		if strings.HasPrefix(path, "/static/") {
+			require.Equal(t, "public, max-age=3600", h.Get("Cache-Control"), path)
+		} else {
+			require.Equal(t, "no-store", h.Get("Cache-Control"), path)
+		}
+		for _, c := range rec.Result().Cookies() {
+			require.Equal(t, "_csrf", c.Name, "%s sets a cookie other than the CSRF one", path)
+		}
 	}
+
+	// Behind HTTPS, every answer pins the browser to HTTPS.
+	f = newFixture(t, func(c *web.Config, _ *fixture) { c.SecureCookies = true })
+	for _, path := range []string{"/", "/report", "/followup", "/api/v1/orgs", "/no-such-page", "/static/style.css"} {
+		rec := f.serve(httptest.NewRequest(http.MethodGet, path, nil))
+		require.Equal(t, "max-age=31536000", rec.Header().Get("Strict-Transport-Security"), path)
+	}
+}
+
+func TestFaviconIsEmpty(t *testing.T) {
+	f := newFixture(t)
+	rec := f.serve(httptest.NewRequest(http.MethodGet, "/favicon.ico", nil))
+	require.Equal(t, http.StatusNoContent, rec.Code, "browsers ask for it on every page; a 404 would fill consoles")
+	require.Empty(t, rec.Body.String())
+}
+
+func TestReceiptScriptIsServedAndAllowed(t *testing.T) {
+	f := newFixture(t)
+	rec := f.serve(httptest.NewRequest(http.MethodGet, "/static/receipt.js", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Contains(t, rec.Header().Get("Content-Type"), "javascript")
+	require.Contains(t, rec.Body.String(), "receipt-tools")
+	csp := rec.Header().Get("Content-Security-Policy")
+	require.Contains(t, csp, "script-src 'self'", "the site's own script may run")
+	require.NotContains(t, csp, "unsafe-inline")
+
+	// The receipt loads it from /static, and has no inline script.
+	b := f.browser()
+	_, csrf := b.get(t, "/report")
+	page := b.post("/report", reportForm(csrf, "body", "a report")).Body.String()
+	require.Contains(t, page, `<script src="/static/receipt.js" defer></script>`)
+	require.Equal(t, 1, strings.Count(page, "<script"), "the one script tag, and no inline script")
+	require.NotRegexp(t, `<script>|<script\s+(type="[^"]*"\s*)?>`, page)
+	// Without the script, the page says how to copy and print.
+	require.Contains(t, page, "select it")
+	require.Contains(t, page, "browser&#39;s menu")
+	require.Contains(t, page, `data-copy="Copy token"`)
+	require.Contains(t, page, `data-print="Print"`)
 }
 
 func TestErrorPages(t *testing.T) {
@@ -490,7 +544,9 @@ func TestHomePage(t *testing.T) {
 	for _, want := range []string{
 		`<html lang="en">`, "If someone is in danger right now, call", "911",
 		"If you are thinking about suicide, call or text", "988",
-		`href="/report"`, `href="/followup"`, "anonymous", "could identify you",
+		`href="/report?lang=en"`, `href="/followup?lang=en"`, "anonymous", "could identify you",
+		"within minutes, day or night", "next school or working day",
+		`<a href="/?lang=es" lang="es" hreflang="es">Español</a>`,
 	} {
 		require.Contains(t, page, want)
 	}

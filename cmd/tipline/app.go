@@ -51,6 +51,7 @@ type app struct {
 	handler *triage.Handler
 	sweeper *triage.Sweeper
 	pager   *notify.Pager
+	sms     *intake.SMS
 	web     http.Handler
 
 	closers []func() error
@@ -96,6 +97,7 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("no Twilio credentials: pages go to the dev outbox on this console, not to phones")
 	}
 	a.pager = notify.NewPager(a.rdb, a.client, sender, cfg.Teams, st.PublicURL, log)
+	a.sms = intake.NewSMS(a.intake, a.client, sender)
 	a.handler = triage.NewHandler(store, triager, a.pager, cfg.orgName, log)
 	a.sweeper = triage.NewSweeper(store, queue, 30*time.Second, log)
 
@@ -175,6 +177,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		mux := asynq.NewServeMux()
 		mux.Handle(triage.TypeTip, a.handler)
 		mux.Handle(notify.TypePage, a.pager)
+		mux.Handle(intake.TypeText, a.sms)
 		if err := workers.Start(mux); err != nil {
 			return fmt.Errorf("workers: %w", err)
 		}

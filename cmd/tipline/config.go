@@ -68,6 +68,9 @@ func parseConfig(b []byte) (*config, error) {
 		if o.Name == "" {
 			errs = append(errs, fmt.Errorf("orgs[%d] (%s): name is required", i, o.ID))
 		}
+		if o.SMSNumber != "" && !e164.MatchString(o.SMSNumber) {
+			errs = append(errs, fmt.Errorf("orgs[%d] (%s): sms_number must be in E.164 form, like +15551230100", i, o.ID))
+		}
 		orgs[o.ID] = true
 	}
 	teams := map[string]bool{}
@@ -127,6 +130,30 @@ func (c *config) router() (*triage.Router, error) {
 		}
 		return false
 	})
+}
+
+// orgForNumber returns the organisation whose SMS number a text was sent
+// to, or "" when the number is shared.
+func (c *config) orgForNumber(to string) string {
+	for _, o := range c.Orgs {
+		if o.SMSNumber != "" && o.SMSNumber == to {
+			return o.ID
+		}
+	}
+	return ""
+}
+
+// isReviewer tells whether a phone number belongs to an on-call reviewer:
+// their replies arrive on the tip line's number and are never tips.
+func (c *config) isReviewer(phone string) bool {
+	for _, t := range c.Teams {
+		for _, r := range t.OnCall {
+			if r.Phone == phone {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // orgName returns an organisation's display name, or a plain label for an

@@ -15,9 +15,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tipline/tipline/intake"
 )
 
@@ -27,6 +29,8 @@ commands:
   serve            run the site, API, SMS webhook and workers (per TIPLINE_ROLE)
   triage -f FILE   triage JSON-lines reports from FILE (- for stdin), print one result per line
   keys generate    print new TIPLINE_KEYS and TIPLINE_HASH_KEY values
+  sms block HASH   stop taking texts from the phone with this keyed hash (from the flood log)
+  sms unblock HASH take texts from it again
   healthcheck      exit 0 when the local server's /healthz answers 200
 
 Settings come from the environment; see README.md.
@@ -59,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		fmt.Fprintf(stdout, "TIPLINE_KEYS=%s:%s\nTIPLINE_HASH_KEY=%s\n", id,
 			base64.StdEncoding.EncodeToString(intake.NewKeySecret()), base64.StdEncoding.EncodeToString(intake.NewKeySecret()))
 		return nil
+	case "sms":
+		return smsCommand(args[1:], getenv, stdout)
 	case "healthcheck":
 		return healthcheck(getenv)
 	case "help", "-h", "--help":
@@ -133,5 +139,45 @@ func healthcheck(getenv func(string) string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("healthz: %s", resp.Status)
 	}
+	return nil
+}
+
+// phoneHashPattern is a keyed phone hash as the flood log prints it.
+var phoneHashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// smsCommand blocks or unblocks a phone by its keyed hash: an admin stops
+// a flood without ever seeing the number.
+func smsCommand(args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 2 || (args[0] != "block" && args[0] != "unblock") || !phoneHashPattern.MatchString(args[1]) {
+		return errors.New("usage: tipline sms block|unblock PHONE_HASH (64 hex digits, as the flood log prints it)")
+	}
+	st, err := loadSettings(getenv)
+	if err != nil {
+		return fmt.Errorf("settings:\n%w", err)
+	}
+	if st.RedisURL == "" {
+		return errors.New("REDIS_URL is unset: there is no lasting store to block a number in")
+	}
+	opt, err := redis.ParseURL(st.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	keys, err := intake.NewKeyring(st.Keys, st.HashKey)
+	if err != nil {
+		return err
+	}
+	sms := intake.NewSMS(intake.New(intake.NewStore(rdb, keys), nil, slog.New(slog.DiscardHandler)), nil, nil)
+	ctx := context.Background()
+	if args[0] == "block" {
+		err = sms.Block(ctx, args[1])
+	} else {
+		err = sms.Unblock(ctx, args[1])
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%sed\n", args[0])
 	return nil
 }

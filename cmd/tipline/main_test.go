@@ -349,3 +349,17 @@ func TestTriageCommand(t *testing.T) {
 	require.Equal(t, "low", got[2]["urgency"])
 	require.Equal(t, "district-safety", got[2]["team"])
 }
+
+func TestSMSBlockCommand(t *testing.T) {
+	e := testEnv(t, nil)
+	rdb := redistest.New(t, db)
+	hash := strings.Repeat("ab", 32)
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"sms", "block", hash}, nil, &out, io.Discard, e.get))
+	require.Equal(t, "blocked\n", out.String())
+	require.Equal(t, int64(1), rdb.Exists(context.Background(), "sms:block:"+hash).Val())
+	require.NoError(t, run([]string{"sms", "unblock", hash}, nil, io.Discard, io.Discard, e.get))
+	require.Equal(t, int64(0), rdb.Exists(context.Background(), "sms:block:"+hash).Val())
+
+	require.Error(t, run([]string{"sms", "block", "+15555550188"}, nil, io.Discard, io.Discard, e.get), "a number is not a hash")
+}
