@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tipline/tipline/intake"
+	"github.com/tipline/tipline/internal/redistest"
 )
 
 // decode reads a cleaned image as the type it says it is.
@@ -185,7 +186,7 @@ func TestSubmitRefusesImages(t *testing.T) {
 			require.Empty(t, rc.Token, "a token for a report that was refused")
 		})
 	}
-	require.Empty(t, dumpRedis(t, f.rdb), "a refused report left something in Redis")
+	require.Empty(t, redistest.Dump(t, f.rdb), "a refused report left something in Redis")
 }
 
 func TestSubmitSkipsEmptyImages(t *testing.T) {
@@ -225,7 +226,7 @@ func TestStoredImagesAreSealed(t *testing.T) {
 
 	// Neither the uploads nor the cleaned images are anywhere in Redis:
 	// not their signatures, not any 16 bytes of them.
-	dump := []byte(dumpRedis(t, f.rdb))
+	dump := []byte(redistest.Dump(t, f.rdb))
 	require.False(t, bytes.Contains(dump, []byte("\x89PNG\r\n\x1a\n")), "a PNG signature is in Redis")
 	require.False(t, bytes.Contains(dump, []byte("\xff\xd8\xff\xe1")), "a JPEG with EXIF is in Redis")
 	for _, plain := range [][]byte{jpg, pngRaw, imgs[0].Data, imgs[1].Data} {

@@ -69,7 +69,7 @@ func TestSubmitStoresEncryptedAndQueues(t *testing.T) {
 	require.Equal(t, intake.StatusReceived, rc.Status)
 
 	// Nothing a reporter wrote, nor the token, is in Redis in the clear.
-	dump := dumpRedis(t, f.rdb)
+	dump := redistest.Dump(t, f.rdb)
 	for _, secret := range []string{"Jordan", "shoot", "Room 12B", "555 0199", string(rc.Token), rc.Token.String()} {
 		require.NotContains(t, dump, secret, "Redis holds %q in the clear", secret)
 	}
@@ -86,33 +86,6 @@ func TestSubmitStoresEncryptedAndQueues(t *testing.T) {
 	require.NoError(t, err, "the tip's triage task is not in the critical queue")
 	require.Equal(t, triage.TypeTip, info.Type)
 	require.JSONEq(t, `{"tip_id":"`+rc.TipID+`"}`, string(info.Payload))
-}
-
-// dumpRedis returns every key and value of the test database as text.
-func dumpRedis(t testing.TB, rdb *redis.Client) string {
-	ctx := context.Background()
-	var sb strings.Builder
-	keys, err := rdb.Keys(ctx, "*").Result()
-	require.NoError(t, err)
-	for _, k := range keys {
-		sb.WriteString(k + "\n")
-		switch rdb.Type(ctx, k).Val() {
-		case "string":
-			sb.WriteString(rdb.Get(ctx, k).Val())
-		case "hash":
-			for f, v := range rdb.HGetAll(ctx, k).Val() {
-				sb.WriteString(f + "=" + v + "\n")
-			}
-		case "list":
-			sb.WriteString(strings.Join(rdb.LRange(ctx, k, 0, -1).Val(), "\n"))
-		case "zset":
-			sb.WriteString(strings.Join(rdb.ZRange(ctx, k, 0, -1).Val(), "\n"))
-		case "set":
-			sb.WriteString(strings.Join(rdb.SMembers(ctx, k).Val(), "\n"))
-		}
-		sb.WriteString("\n")
-	}
-	return sb.String()
 }
 
 func TestFollowupAndReply(t *testing.T) {
@@ -137,7 +110,7 @@ func TestFollowupAndReply(t *testing.T) {
 	require.Equal(t, intake.FromReporter, fu.Messages[0].From)
 	require.Equal(t, "It happens every day after lunch", fu.Messages[0].Body)
 	require.Equal(t, intake.FromReviewer, fu.Messages[1].From)
-	require.NotContains(t, dumpRedis(t, f.rdb), "after lunch", "messages must be encrypted at rest")
+	require.NotContains(t, redistest.Dump(t, f.rdb), "after lunch", "messages must be encrypted at rest")
 }
 
 func TestUnknownAndMalformedTokensLookAlike(t *testing.T) {
@@ -233,7 +206,7 @@ func TestSubmitRejectsWithFieldErrors(t *testing.T) {
 			require.Empty(t, rc.Token, "a token for a report that was refused")
 		})
 	}
-	require.Empty(t, dumpRedis(t, f.rdb), "a refused report left something in Redis")
+	require.Empty(t, redistest.Dump(t, f.rdb), "a refused report left something in Redis")
 }
 
 func TestUnknownOrgIsKept(t *testing.T) {

@@ -182,8 +182,16 @@ func (s *SMS) receive(ctx context.Context, m Inbound, ph string, lang string) (S
 		case err != nil:
 			return SMSAnswer{}, err
 		case t.Status != StatusClosed:
+			images, err := in.cleanImages(ctx, m.Images)
+			if err != nil {
+				images = nil
+				body = strings.TrimSpace(body + fmt.Sprintf("\n[%d image(s) received, not kept]", len(m.Images)))
+			}
+			if err := in.store.addImages(ctx, id, images); err != nil {
+				return SMSAnswer{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
 			if body == "" {
-				body = "[image]"
+				body = fmt.Sprintf("[%d image(s) added]", len(images))
 			}
 			text, err := in.clean.clean(fieldMessage, body)
 			if err != nil {
@@ -210,6 +218,12 @@ func (s *SMS) receive(ctx context.Context, m Inbound, ph string, lang string) (S
 	}
 	rc, err := in.Submit(ctx, Report{Channel: ChannelSMS, Org: org, Body: body, Images: m.Images})
 	var fe *FieldError
+	if errors.As(err, &fe) && fe.Field == "images" {
+		// A picture that cannot be kept must not cost the report: keep
+		// the words, and note the pictures.
+		body = strings.TrimSpace(body + fmt.Sprintf("\n[%d image(s) received, not kept]", len(m.Images)))
+		rc, err = in.Submit(ctx, Report{Channel: ChannelSMS, Org: org, Body: body})
+	}
 	switch {
 	case errors.As(err, &fe):
 		return SMSAnswer{Text: smsText(lang, "invalid")}, nil

@@ -80,7 +80,7 @@ func TestSMSConversation(t *testing.T) {
 	require.Equal(t, "tipline: Thank you. Which locker number?", msgs[0].Body)
 
 	// The number is nowhere in Redis or the logs in the clear.
-	dump := dumpRedis(t, f.rdb)
+	dump := redistest.Dump(t, f.rdb)
 	for _, form := range []string{phone, "5555550188", "555-0188"} {
 		require.NotContains(t, dump, form)
 		require.NotContains(t, f.logs.String(), form)

@@ -295,6 +295,31 @@ type storedMessage struct {
 	At   int64  `json:"at"` // Unix milliseconds
 }
 
+// addImages appends cleaned images to a stored tip, numbered after those it
+// has: HINCRBY hands each caller its own numbers, so two texts arriving at
+// once cannot overwrite each other's pictures.
+func (s *Store) addImages(ctx context.Context, id string, images []Image) error {
+	if len(images) == 0 {
+		return nil
+	}
+	n, err := s.rdb.HIncrBy(ctx, keyTip(id), "images", int64(len(images))).Result()
+	if err != nil {
+		return fmt.Errorf("intake: add images: %w", err)
+	}
+	first := int(n) - len(images) + 1
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, img := range images {
+			k := keyImage(id, first+i)
+			p.Set(ctx, k, s.keys.SealBytes(img.Data, k), 0)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("intake: add images: %w", err)
+	}
+	return nil
+}
+
 // AddMessage appends a message to a tip's conversation.
 func (s *Store) AddMessage(ctx context.Context, id string, m Message) error {
 	_, err := s.addMessage(ctx, id, m)

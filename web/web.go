@@ -33,6 +33,7 @@ type Config struct {
 	Registry      *prometheus.Registry  // /metrics serves it
 	Log           *slog.Logger
 	SecureCookies bool // true when the public URL is https
+	SMS           *SMS // nil: no Twilio account, the SMS webhook answers 501
 }
 
 // handler holds what every action needs. It is built once by New and is
@@ -50,6 +51,7 @@ type handler struct {
 	catalog   *catalog
 	salt      *saltCache
 	metrics   *metrics
+	sms       *SMS
 	now       func() time.Time
 }
 
@@ -70,6 +72,8 @@ func newServer(cfg Config, now func() time.Time, locales fs.FS) (*echo.Echo, err
 		return nil, errors.New("web: config: no redis client")
 	case cfg.Keys == nil:
 		return nil, errors.New("web: config: no keyring")
+	case cfg.SMS != nil && (cfg.SMS.Channel == nil || cfg.SMS.Twilio == nil || cfg.SMS.AuthToken == "" || cfg.SMS.WebhookURL == ""):
+		return nil, errors.New("web: config: SMS needs its channel, Twilio, auth token and webhook URL")
 	case cfg.RateLimit < 0:
 		return nil, fmt.Errorf("web: config: rate limit %d is negative; use 0 for off", cfg.RateLimit)
 	}
@@ -101,6 +105,7 @@ func newServer(cfg Config, now func() time.Time, locales fs.FS) (*echo.Echo, err
 		rateLimit: cfg.RateLimit,
 		log:       log,
 		secure:    cfg.SecureCookies,
+		sms:       cfg.SMS,
 		pages:     p,
 		catalog:   cat,
 		salt:      &saltCache{},

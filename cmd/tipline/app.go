@@ -87,11 +87,13 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 	a.intake = intake.New(store, queue, log)
 
 	var sender notify.Sender
+	var twilio *notify.Twilio
 	if st.TwilioSID != "" {
-		if sender, err = notify.NewTwilio(st.TwilioSID, st.TwilioToken, st.TwilioFrom, st.TwilioAPIURL); err != nil {
+		if twilio, err = notify.NewTwilio(st.TwilioSID, st.TwilioToken, st.TwilioFrom, st.TwilioAPIURL); err != nil {
 			a.close()
 			return nil, err
 		}
+		sender = twilio
 	} else {
 		sender = notify.NewOutbox(a.rdb, log)
 		log.Warn("no Twilio credentials: pages go to the dev outbox on this console, not to phones")
@@ -103,10 +105,18 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	e, err := web.New(web.Config{
+	wc := web.Config{
 		Intake: a.intake, Orgs: cfg.Orgs, Redis: a.rdb, Keys: keys, RateLimit: st.RateLimit,
 		Registry: reg, Log: log, SecureCookies: strings.HasPrefix(st.PublicURL, "https://"),
-	})
+	}
+	if twilio != nil {
+		wc.SMS = &web.SMS{
+			Channel: a.sms, Twilio: twilio, AuthToken: st.TwilioToken,
+			WebhookURL:   st.PublicURL + "/sms/twilio",
+			OrgForNumber: cfg.orgForNumber, IsReviewer: cfg.isReviewer,
+		}
+	}
+	e, err := web.New(wc)
 	if err != nil {
 		a.close()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,6 +174,36 @@ func TestCriticalReportPagesOnCall(t *testing.T) {
 	for _, secret := range []string{"Marcus", "gun", "parking lot", token, strings.ToLower(token), "+15555550101"} {
 		require.NotContains(t, s.logs.String(), secret, "the logs hold %q", secret)
 	}
+}
+
+// TestSMSTipPagesOnCall: a critical tip by text is signed by Twilio,
+// answered with a token, and pages the on-call reviewer like a web tip.
+func TestSMSTipPagesOnCall(t *testing.T) {
+	tw := twiliotest.New(twilioSID, twilioToken)
+	defer tw.Close()
+	s := startServer(t, testEnv(t, tw))
+	form := url.Values{"MessageSid": {"SM1"}, "From": {"+15555550188"}, "To": {"+15555550000"},
+		"Body": {"someone said they will shoot people at the game tonight"}, "NumMedia": {"0"}}
+	req, err := http.NewRequest(http.MethodPost, s.url+"/sms/twilio", strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", twiliotest.Sign(twilioToken, "https://tips.example.org/sms/twilio", form))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	twiml, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(twiml))
+	require.Regexp(t, `Your code: [0-9A-Z]{4}(-[0-9A-Z]{4}){3}`, string(twiml))
+
+	select {
+	case m := <-tw.Arrived():
+		require.Equal(t, "+15555550141", m.To, "a text to the shared number goes to the default team")
+		require.Contains(t, m.Body, "CRITICAL")
+		require.NotContains(t, m.Body, "shoot")
+	case <-time.After(15 * time.Second):
+		t.Fatal("no page for a critical tip by SMS")
+	}
+	require.NotContains(t, s.logs.String(), "5555550188")
 }
 
 // TestRoutineReportIsNotPaged: a routine tip is triaged and waits in its

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,4 +130,35 @@ func URL(db int) string {
 		u += ":" + server.password + "@"
 	}
 	return u + server.addr + "/" + strconv.Itoa(db)
+}
+
+// Dump returns every key of the client's database with its value, as text,
+// for tests that check what is, and is not, kept in the clear.
+func Dump(t testing.TB, rdb *redis.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	var sb strings.Builder
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatalf("redistest: dump: %v", err)
+	}
+	for _, k := range keys {
+		sb.WriteString(k + "\n")
+		switch rdb.Type(ctx, k).Val() {
+		case "string":
+			sb.WriteString(rdb.Get(ctx, k).Val())
+		case "hash":
+			for f, v := range rdb.HGetAll(ctx, k).Val() {
+				sb.WriteString(f + "=" + v + "\n")
+			}
+		case "list":
+			sb.WriteString(strings.Join(rdb.LRange(ctx, k, 0, -1).Val(), "\n"))
+		case "zset":
+			sb.WriteString(strings.Join(rdb.ZRange(ctx, k, 0, -1).Val(), "\n"))
+		case "set":
+			sb.WriteString(strings.Join(rdb.SMembers(ctx, k).Val(), "\n"))
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
 }
