@@ -163,3 +163,27 @@ func dumpKeys(t *testing.T, f *smsFixture, pattern string) []string {
 	require.NoError(t, err)
 	return keys
 }
+
+func TestSMSTextRetriesOrGivesUp(t *testing.T) {
+	f := newSMSFixture(t)
+	ctx := context.Background()
+	first := f.text(t, "SM1", "my friend posted a threat")
+	require.NoError(t, f.sms.MessageReporter(ctx, first.TipID, "Can you send the post?"))
+	task := textTask(t)
+
+	f.tw.FailNext(503)
+	err := f.sms.ProcessTask(ctx, task)
+	require.Error(t, err)
+	require.NotErrorIs(t, err, asynq.SkipRetry, "Twilio 5xx: asynq retries with backoff")
+	f.tw.FailNext(429)
+	require.NotErrorIs(t, f.sms.ProcessTask(ctx, task), asynq.SkipRetry, "Twilio 429: retried")
+	require.NoError(t, f.sms.ProcessTask(ctx, task))
+	require.Len(t, f.tw.Messages(), 1)
+
+	require.NoError(t, f.sms.MessageReporter(ctx, first.TipID, "Are you there?"))
+	tasks, err := asynq.NewInspector(redistest.AsynqOpt(db)).ListPendingTasks("high")
+	require.NoError(t, err)
+	f.tw.FailNext(400)
+	last := tasks[len(tasks)-1]
+	require.ErrorIs(t, f.sms.ProcessTask(ctx, asynq.NewTask(last.Type, last.Payload)), asynq.SkipRetry, "Twilio 4xx (bad number): not retried")
+}
