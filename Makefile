@@ -24,8 +24,12 @@ lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
-## fuzz: each fuzz target for FUZZTIME (default 30s); `make test` runs their seed corpora
+## fuzz: every fuzz target for FUZZTIME each (default 30s); `make test` runs their seed corpora
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./intake -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./intake -run '^$$' -fuzz '^FuzzClean$$' -fuzztime $(FUZZTIME)
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test $$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	  done; \
+	done
