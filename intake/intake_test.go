@@ -43,7 +43,7 @@ func newKeys(t testing.TB) *intake.Keyring {
 func newQueue(t testing.TB, rdb redis.UniversalClient, opt asynq.RedisClientOpt) *triage.Queue {
 	rules, err := triage.DefaultRules()
 	require.NoError(t, err)
-	router, err := triage.NewRouter(nil, "default", func(string) bool { return true })
+	router, err := triage.NewRouter(nil, nil, "default", func(string) bool { return true })
 	require.NoError(t, err)
 	client := asynq.NewClient(opt)
 	t.Cleanup(func() { client.Close() })

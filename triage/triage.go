@@ -38,7 +38,7 @@ func (tr *Triager) Triage(ctx context.Context, t *intake.Tip) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	teams := tr.router.Teams(t.Org, rt.Category, rt.Urgency)
+	teams := tr.router.Teams(t.Org, rt.Category, rt.Urgency, t.ReceivedAt)
 	return Result{
 		ID: t.ID, Urgency: rt.Urgency, Category: rt.Category,
 		Team: teams[0], Teams: teams, Cluster: cluster, Reasons: rt.Reasons,

@@ -92,18 +92,70 @@ func TestParseRulesRejectsMistakes(t *testing.T) {
 }
 
 func TestRouter(t *testing.T) {
-	teams := map[string]bool{"lincoln": true, "counsel": true, "district": true}
+	teams := map[string]bool{"lincoln": true, "counsel": true, "district": true, "night": true}
+	exists := func(id string) bool { return teams[id] }
+	schoolHours := triage.TimeInterval{Name: "school", Location: "America/Chicago", Weekdays: []string{"monday:friday"},
+		Times: []triage.TimeRange{{Start: "07:30", End: "16:00"}}}
 	r, err := triage.NewRouter([]triage.Route{
-		{Orgs: []string{"lincoln-high"}, Categories: []string{"self_harm"}, Teams: []string{"counsel", "lincoln"}},
+		// Self-harm goes to counselling and on to the school's team.
+		{Orgs: []string{"lincoln-high"}, Categories: []string{"self_harm"}, Teams: []string{"counsel"}, Continue: true},
+		{Orgs: []string{"lincoln-high"}, ActiveTimeIntervals: []string{"school"}, Teams: []string{"lincoln"}},
+		// Outside school hours, urgent tips go to the night team.
+		{Orgs: []string{"lincoln-high"}, Urgencies: []triage.Urgency{triage.Critical, triage.High}, Teams: []string{"night"}},
 		{Orgs: []string{"lincoln-high"}, Teams: []string{"lincoln"}},
-	}, "district", func(id string) bool { return teams[id] })
+	}, []triage.TimeInterval{schoolHours}, "district", exists)
 	require.NoError(t, err)
-	require.Equal(t, []string{"counsel", "lincoln"}, r.Teams("lincoln-high", "self_harm", triage.Critical))
-	require.Equal(t, []string{"lincoln"}, r.Teams("lincoln-high", "bullying", triage.Normal))
-	require.Equal(t, []string{"district"}, r.Teams("unknown-school", "weapon", triage.Critical), "unknown org goes to the default team")
 
-	_, err = triage.NewRouter([]triage.Route{{Teams: []string{"ghost"}}}, "district", func(id string) bool { return teams[id] })
-	require.Error(t, err, "a route to a team that does not exist would lose tips")
+	chicago, err := time.LoadLocation("America/Chicago")
+	require.NoError(t, err)
+	mondayNoon := time.Date(2026, 3, 2, 12, 0, 0, 0, chicago)  // a Monday, in school
+	mondayNight := time.Date(2026, 3, 2, 23, 0, 0, 0, chicago) // same day, after hours
+	saturday := time.Date(2026, 3, 7, 10, 0, 0, 0, chicago)    // weekend
+	earlyUTC := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)   // 08:00 in Chicago
+	for _, tc := range []struct {
+		name     string
+		org, cat string
+		u        triage.Urgency
+		at       time.Time
+		want     []string
+	}{
+		{"self-harm in school hours: counselling and the school team", "lincoln-high", "self_harm", triage.High, mondayNoon, []string{"counsel", "lincoln"}},
+		{"self-harm at night: counselling and the night team", "lincoln-high", "self_harm", triage.High, mondayNight, []string{"counsel", "night"}},
+		{"weapon at night", "lincoln-high", "weapon", triage.Critical, mondayNight, []string{"night"}},
+		{"weapon on Saturday", "lincoln-high", "weapon", triage.Critical, saturday, []string{"night"}},
+		{"bullying at night waits for the school team", "lincoln-high", "bullying", triage.Normal, mondayNight, []string{"lincoln"}},
+		{"hours are in the interval's time zone", "lincoln-high", "weapon", triage.Critical, earlyUTC, []string{"lincoln"}},
+		{"unknown org: default team", "unknown-school", "weapon", triage.Critical, mondayNoon, []string{"district"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, r.Teams(tc.org, tc.cat, tc.u, tc.at))
+		})
+	}
+
+	for name, build := range map[string]func() error{
+		"route to a team that does not exist": func() error {
+			_, err := triage.NewRouter([]triage.Route{{Teams: []string{"ghost"}}}, nil, "district", exists)
+			return err
+		},
+		"unknown time interval": func() error {
+			_, err := triage.NewRouter([]triage.Route{{ActiveTimeIntervals: []string{"nope"}, Teams: []string{"lincoln"}}}, nil, "district", exists)
+			return err
+		},
+		"bad time zone": func() error {
+			_, err := triage.NewRouter(nil, []triage.TimeInterval{{Name: "x", Location: "Mars/Olympus"}}, "district", exists)
+			return err
+		},
+		"bad hours": func() error {
+			_, err := triage.NewRouter(nil, []triage.TimeInterval{{Name: "x", Times: []triage.TimeRange{{Start: "16:00", End: "07:30"}}}}, "district", exists)
+			return err
+		},
+		"bad weekday": func() error {
+			_, err := triage.NewRouter(nil, []triage.TimeInterval{{Name: "x", Weekdays: []string{"funday"}}}, "district", exists)
+			return err
+		},
+	} {
+		require.Error(t, build(), name)
+	}
 }
 
 func TestClusters(t *testing.T) {
@@ -129,7 +181,7 @@ func TestHandlerTriagesAndQueuesPage(t *testing.T) {
 	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
 	require.NoError(t, err)
 	store := intake.NewStore(rdb, keys)
-	router, err := triage.NewRouter([]triage.Route{{Orgs: []string{"lincoln-high"}, Teams: []string{"lincoln"}}}, "district",
+	router, err := triage.NewRouter([]triage.Route{{Orgs: []string{"lincoln-high"}, Teams: []string{"lincoln"}}}, nil, "district",
 		func(id string) bool { return id == "lincoln" || id == "district" })
 	require.NoError(t, err)
 	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
@@ -177,7 +229,7 @@ func TestSweeperQueuesStuckTips(t *testing.T) {
 	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
 	require.NoError(t, err)
 	store := intake.NewStore(rdb, keys)
-	router, err := triage.NewRouter(nil, "district", func(string) bool { return true })
+	router, err := triage.NewRouter(nil, nil, "district", func(string) bool { return true })
 	require.NoError(t, err)
 	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

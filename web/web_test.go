@@ -83,7 +83,7 @@ func newFixtureAt(t *testing.T, now time.Time, opts ...option) *fixture {
 	store := intake.NewStore(rdb, keys)
 	rules, err := triage.DefaultRules()
 	require.NoError(t, err)
-	router, err := triage.NewRouter(nil, "default", func(string) bool { return true })
+	router, err := triage.NewRouter(nil, nil, "default", func(string) bool { return true })
 	require.NoError(t, err)
 	triager := triage.NewTriager(rules, triage.NewClusters(rdb, time.Hour), router)
 	client := asynq.NewClient(redistest.AsynqOpt(3))

@@ -25,6 +25,8 @@ type config struct {
 	Orgs        []intake.Org   `yaml:"orgs"`
 	Teams       []notify.Team  `yaml:"teams"`
 	Routes      []triage.Route `yaml:"routes"`
+	// TimeIntervals are named working hours that routes can be limited to.
+	TimeIntervals []triage.TimeInterval `yaml:"time_intervals"`
 }
 
 // loadConfig reads the file at path, or the built-in demo config when path
@@ -122,7 +124,7 @@ func parseConfig(b []byte) (*config, error) {
 
 // router builds the routing tree the config describes.
 func (c *config) router() (*triage.Router, error) {
-	return triage.NewRouter(c.Routes, c.DefaultTeam, func(id string) bool {
+	return triage.NewRouter(c.Routes, c.TimeIntervals, c.DefaultTeam, func(id string) bool {
 		for _, t := range c.Teams {
 			if t.ID == id {
 				return true

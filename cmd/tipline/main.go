@@ -18,6 +18,9 @@ import (
 	"regexp"
 	"syscall"
 	"time"
+	// Time zones for routes' working hours, also in images that ship no
+	// zoneinfo (distroless static).
+	_ "time/tzdata"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tipline/tipline/intake"
