@@ -1,7 +1,7 @@
 # tipline: `make run` starts a working tip line, `make test` proves it works.
 GO ?= go
 
-.PHONY: run test build bench lint fuzz
+.PHONY: run test build bench lint fuzz eval
 
 ## run: serve the site, API and workers on :8080 (embedded store and demo config unless REDIS_URL/TIPLINE_CONFIG are set)
 run:
@@ -18,6 +18,11 @@ build:
 ## bench: the benchmarks, with the figures the README quotes
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+## eval: score triage against the labelled corpus (CORPUS=... for another)
+CORPUS ?= triage/testdata/corpus.jsonl
+eval:
+	$(GO) run ./cmd/tipline triage -eval -f $(CORPUS)
 
 ## lint: formatting and vet
 lint:

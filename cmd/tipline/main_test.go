@@ -394,3 +394,15 @@ func TestSMSBlockCommand(t *testing.T) {
 
 	require.Error(t, run([]string{"sms", "block", "+15555550188"}, nil, io.Discard, io.Discard, e.get), "a number is not a hash")
 }
+
+func TestTriageEval(t *testing.T) {
+	in := strings.Join([]string{
+		`{"id":"a","org":"lincoln-high","body":"he will shoot up the school friday","want":{"urgency":"critical","category":"threat","incident":"i1"}}`,
+		`{"id":"b","org":"lincoln-high","body":"the cafeteria food is cold","want":{"urgency":"low","category":"other","incident":"i2"}}`,
+	}, "\n")
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"triage", "-eval", "-f", "-"}, strings.NewReader(in), &out, io.Discard, env{}.get))
+	require.Contains(t, out.String(), "critical recall        1.000  (1 of 1")
+	require.Contains(t, out.String(), "accuracy               1.000  (2 of 2")
+	require.Error(t, run([]string{"triage", "-eval", "-f", "-"}, strings.NewReader(`{"id":"x","body":"y"}`), io.Discard, io.Discard, env{}.get), "no label")
+}

@@ -25,6 +25,12 @@ type triageLine struct {
 	Category   string    `json:"category"`
 	Body       string    `json:"body"`
 	Danger     bool      `json:"danger"`
+	// Want is a reviewer's label, for -eval; other runs ignore it.
+	Want *struct {
+		Urgency  triage.Urgency `json:"urgency"`
+		Category string         `json:"category"`
+		Incident string         `json:"incident"`
+	} `json:"want"`
 }
 
 // triageCommand runs reports through exactly the triager the workers use,
@@ -33,6 +39,7 @@ type triageLine struct {
 func triageCommand(args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("triage", flag.ContinueOnError)
 	file := fs.String("f", "", "JSON-lines reports to triage (- for stdin)")
+	eval := fs.Bool("eval", false, "score the results against each line's \"want\" label instead of printing them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +81,7 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	out := json.NewEncoder(stdout)
 	var last time.Time
+	var labelled []triage.Labelled
 	for n := 1; sc.Scan(); n++ {
 		if len(sc.Bytes()) == 0 {
 			continue
@@ -99,9 +107,22 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
+		if *eval {
+			if l.Want == nil {
+				return fmt.Errorf("line %d: -eval needs a \"want\" label", n)
+			}
+			labelled = append(labelled, triage.Labelled{Result: r, WantUrgency: l.Want.Urgency, WantCategory: l.Want.Category, Incident: l.Want.Incident})
+			continue
+		}
 		if err := out.Encode(r); err != nil {
 			return err
 		}
 	}
-	return sc.Err()
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if *eval {
+		triage.Score(labelled).Print(stdout)
+	}
+	return nil
 }
