@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/tipline/tipline/intake"
+	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
 )
 
@@ -48,17 +50,21 @@ var defaultRules []byte
 // Rules rate a report's text. They are data (rules.yaml) so that a team can
 // read why a tip got its rating, and extend the rules without code.
 type Rules struct {
-	signals   map[string]*signal
-	order     []string // signal names in file order, so reasons are stable
-	hyperbole *regexp.Regexp
-	levels    []level
-	floor     map[string]Urgency
+	signals    map[string]*signal
+	order      []string // signal names in file order, so reasons are stable
+	hyperbole  *regexp.Regexp
+	levels     []level
+	floor      map[string]Urgency
+	spelling   map[string]string // text-speak and misspellings → the words rules use
+	vocabulary map[string]bool   // words a one-letter slip is corrected to
+	negation   map[string]bool   // words that, just before a signal, cancel it
 }
 
 type signal struct {
-	says     string
-	category string
-	re       *regexp.Regexp
+	says      string
+	category  string
+	re        *regexp.Regexp
+	negatable bool
 }
 
 type level struct {
@@ -76,13 +82,17 @@ type ruleFile struct {
 		All     []string `yaml:"all"`
 		Any     []string `yaml:"any"`
 	} `yaml:"levels"`
-	Floor map[string]Urgency `yaml:"category_floor"`
+	Floor      map[string]Urgency `yaml:"category_floor"`
+	Spelling   map[string]string  `yaml:"spelling"`
+	Vocabulary []string           `yaml:"vocabulary"`
+	Negation   []string           `yaml:"negation"`
 }
 
 type signalFile struct {
-	Says     string   `yaml:"says"`
-	Category string   `yaml:"category"`
-	Patterns []string `yaml:"patterns"`
+	Says      string   `yaml:"says"`
+	Category  string   `yaml:"category"`
+	Patterns  []string `yaml:"patterns"`
+	Negatable *bool    `yaml:"negatable"` // default true
 }
 
 // DefaultRules returns the rules built into tipline.
@@ -96,7 +106,17 @@ func ParseRules(b []byte) (*Rules, error) {
 	if err := yaml.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("triage: rules: %w", err)
 	}
-	r := &Rules{signals: map[string]*signal{}, floor: map[string]Urgency{}}
+	r := &Rules{signals: map[string]*signal{}, floor: map[string]Urgency{},
+		spelling: map[string]string{}, vocabulary: map[string]bool{}, negation: map[string]bool{}}
+	for k, v := range f.Spelling {
+		r.spelling[fold(k)] = fold(v)
+	}
+	for _, w := range f.Vocabulary {
+		r.vocabulary[fold(w)] = true
+	}
+	for _, w := range f.Negation {
+		r.negation[fold(w)] = true
+	}
 	if f.Signals.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("triage: rules: signals must be a mapping")
 	}
@@ -110,7 +130,7 @@ func ParseRules(b []byte) (*Rules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("triage: rules: signal %s: %w", name, err)
 		}
-		r.signals[name] = &signal{says: sf.Says, category: sf.Category, re: re}
+		r.signals[name] = &signal{says: sf.Says, category: sf.Category, re: re, negatable: sf.Negatable == nil || *sf.Negatable}
 		r.order = append(r.order, name)
 	}
 	var err error
@@ -143,12 +163,14 @@ func wordsPattern(ps []string) (*regexp.Regexp, error) {
 	if len(ps) == 0 {
 		return regexp.MustCompile(`[^\s\S]`), nil // matches nothing
 	}
-	for _, p := range ps {
+	folded := make([]string, len(ps))
+	for i, p := range ps {
 		if _, err := regexp.Compile(p); err != nil {
 			return nil, err
 		}
+		folded[i] = fold(p) // rules match folded text, so "mañana" is written either way
 	}
-	return regexp.Compile(`(?i)(?:^|[^\p{L}\p{N}_])(` + strings.Join(ps, "|") + `)(?:$|[^\p{L}\p{N}_])`)
+	return regexp.Compile(`(?i)(?:^|[^\p{L}\p{N}_])(` + strings.Join(folded, "|") + `)(?:$|[^\p{L}\p{N}_])`)
 }
 
 // Rating is what the rules say of one report.
@@ -167,7 +189,7 @@ type Input struct {
 
 // Rate rates one report. Every rating carries the reasons that produced it.
 func (r *Rules) Rate(in Input) Rating {
-	text := in.Text
+	text := r.normalize(in.Text)
 	var out Rating
 	if m := r.hyperbole.FindAllStringSubmatch(text, -1); len(m) > 0 {
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: "hyperbole", Text: "figure of speech, not counted as a threat", Words: joinMatches(m)})
@@ -176,7 +198,19 @@ func (r *Rules) Rate(in Input) Rating {
 	found := map[string]bool{}
 	for _, name := range r.order {
 		s := r.signals[name]
-		if m := s.re.FindAllStringSubmatch(text, -1); len(m) > 0 {
+		var kept, negated [][]string
+		for _, loc := range s.re.FindAllStringSubmatchIndex(text, -1) {
+			m := []string{text[loc[0]:loc[1]], text[loc[2]:loc[3]]}
+			if s.negatable && r.negatedAt(text, loc[2]) {
+				negated = append(negated, m)
+			} else {
+				kept = append(kept, m)
+			}
+		}
+		if len(negated) > 0 && len(kept) == 0 {
+			out.Reasons = append(out.Reasons, intake.Reason{Rule: "negated", Text: s.says + ", but denied (not counted)", Words: joinMatches(negated)})
+		}
+		if m := kept; len(m) > 0 {
 			found[name] = true
 			out.Reasons = append(out.Reasons, intake.Reason{Rule: name, Text: s.says, Words: joinMatches(m)})
 			if out.Category == "" && s.category != "" {
@@ -240,4 +274,84 @@ func joinMatches(ms [][]string) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// normalize is the text the rules read: lower case, accents folded,
+// text-speak and common misspellings spelt out ("rn" → "right now",
+// "sucide" → "suicide"), so that rules are written once in plain words.
+func (r *Rules) normalize(text string) string {
+	words := strings.FieldsFunc(fold(text), func(c rune) bool {
+		return unicode.IsSpace(c)
+	})
+	for i, w := range words {
+		core := strings.TrimFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '@' && c != '_' })
+		if core == "" {
+			continue
+		}
+		fixed, ok := r.spelling[core]
+		if !ok {
+			fixed, ok = r.nearWord(core)
+		}
+		if ok {
+			words[i] = strings.Replace(w, core, fixed, 1)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// nearWord corrects a one-letter slip (a letter left out, doubled or
+// swapped) in a word of five letters or more to a vocabulary word. A
+// changed letter is not corrected: "short" must not become "shoot".
+func (r *Rules) nearWord(w string) (string, bool) {
+	if len(w) < 5 || r.vocabulary[w] {
+		return "", false
+	}
+	for i := 0; i <= len(w); i++ {
+		if i < len(w) { // a letter too many
+			if c := w[:i] + w[i+1:]; len(c) >= 5 && r.vocabulary[c] {
+				return c, true
+			}
+		}
+		if i+1 < len(w) { // two letters swapped
+			if c := w[:i] + string(w[i+1]) + string(w[i]) + w[i+2:]; r.vocabulary[c] {
+				return c, true
+			}
+		}
+		for c := byte('a'); c <= 'z'; c++ { // a letter left out
+			if v := w[:i] + string(c) + w[i:]; r.vocabulary[v] {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}
+
+// negatedAt tells whether one of the three words before position i denies
+// what follows ("he did not have a knife", "she isn't going to hurt
+// herself").
+func (r *Rules) negatedAt(text string, i int) bool {
+	before := strings.FieldsFunc(text[:i], func(c rune) bool { return !unicode.IsLetter(c) && c != '\'' })
+	for j := len(before) - 1; j >= 0 && j >= len(before)-3; j-- {
+		w := before[j]
+		if r.negation[w] || strings.HasSuffix(w, "n't") {
+			return true
+		}
+	}
+	return false
+}
+
+// apostrophes are the ways phones write "'".
+var apostrophes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u02BC", "'", "`", "'")
+
+// fold lower-cases text and takes accents off letters, so "Mañana" and
+// "manana" read alike.
+func fold(s string) string {
+	var b strings.Builder
+	for _, c := range norm.NFD.String(strings.ToLower(apostrophes.Replace(s))) {
+		if unicode.Is(unicode.Mn, c) {
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

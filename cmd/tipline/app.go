@@ -68,7 +68,7 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	rules, err := triage.DefaultRules()
+	rules, err := cfg.rules()
 	if err != nil {
 		a.close()
 		return nil, err

@@ -27,6 +27,9 @@ type config struct {
 	Routes      []triage.Route `yaml:"routes"`
 	// TimeIntervals are named working hours that routes can be limited to.
 	TimeIntervals []triage.TimeInterval `yaml:"time_intervals"`
+	// RulesFile replaces the built-in triage rules (triage/rules.yaml)
+	// with a team's own; a relative path is read from the working directory.
+	RulesFile string `yaml:"rules_file"`
 }
 
 // loadConfig reads the file at path, or the built-in demo config when path
@@ -115,11 +118,26 @@ func parseConfig(b []byte) (*config, error) {
 		if _, err := c.router(); err != nil {
 			errs = append(errs, err)
 		}
+		if _, err := c.rules(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return &c, nil
+}
+
+// rules returns the triage rules: the team's file, or the built-in ones.
+func (c *config) rules() (*triage.Rules, error) {
+	if c.RulesFile == "" {
+		return triage.DefaultRules()
+	}
+	b, err := os.ReadFile(c.RulesFile)
+	if err != nil {
+		return nil, fmt.Errorf("config: rules_file: %w", err)
+	}
+	return triage.ParseRules(b)
 }
 
 // router builds the routing tree the config describes.

@@ -406,3 +406,18 @@ func TestTriageEval(t *testing.T) {
 	require.Contains(t, out.String(), "accuracy               1.000  (2 of 2")
 	require.Error(t, run([]string{"triage", "-eval", "-f", "-"}, strings.NewReader(`{"id":"x","body":"y"}`), io.Discard, io.Discard, env{}.get), "no label")
 }
+
+func TestConfigRulesFile(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yaml")
+	require.NoError(t, os.WriteFile(rules, []byte("signals:\n  cake:\n    says: mentions cake\n    patterns: [cake]\nlevels:\n  - {urgency: critical, any: [cake]}\n"), 0o600))
+	conf := filepath.Join(dir, "tipline.yaml")
+	require.NoError(t, os.WriteFile(conf, []byte("rules_file: "+rules+"\ndefault_team: d\nteams: [{id: d, name: D, oncall: [{name: A, phone: '+15555550101'}]}]\n"), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"triage", "-f", "-"}, strings.NewReader(`{"id":"1","org":"x","body":"there is cake in the office"}`), &out, io.Discard, env{"TIPLINE_CONFIG": conf}.get))
+	require.Contains(t, out.String(), `"urgency":"critical"`, "the team's own rules are used")
+
+	require.NoError(t, os.WriteFile(rules, []byte("signals:\n  cake:\n    says: x\n    patterns: ['(']\n"), 0o600))
+	_, err := loadConfig(conf)
+	require.ErrorContains(t, err, "triage: rules", "a broken rule file stops start-up")
+}

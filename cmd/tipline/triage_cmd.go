@@ -59,7 +59,7 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 	if err != nil {
 		return err
 	}
-	rules, err := triage.DefaultRules()
+	rules, err := cfg.rules()
 	if err != nil {
 		return err
 	}
