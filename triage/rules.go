@@ -53,11 +53,15 @@ type Rules struct {
 	signals    map[string]*signal
 	order      []string // signal names in file order, so reasons are stable
 	hyperbole  *regexp.Regexp
+	harmless   *regexp.Regexp // look-alikes: "glue gun", "photo shoot", "fire drill"
 	levels     []level
+	categories []level // category rules: the first that holds names the category
 	floor      map[string]Urgency
 	spelling   map[string]string // text-speak and misspellings → the words rules use
 	vocabulary map[string]bool   // words a one-letter slip is corrected to
 	negation   map[string]bool   // words that, just before a signal, cancel it
+	notDenial  map[string]bool   // words that, after a negation, make it no denial ("not joking")
+	clauseEnd  map[string]bool   // words that end the reach of a negation ("but")
 }
 
 type signal struct {
@@ -67,25 +71,44 @@ type signal struct {
 	negatable bool
 }
 
+// level is a condition on the signals found: all of all, one of any (when
+// given) and none of none. It sets an urgency (levels) or a category
+// (categories).
 type level struct {
-	urgency Urgency
-	all     []string
-	any     []string
+	urgency  Urgency
+	category string
+	all      []string
+	any      []string
+	none     []string
+}
+
+// deniedPrefix names, in levels and categories, a signal that was mentioned
+// and denied ("she isn't going to hurt herself"): a concern, not nothing.
+const deniedPrefix = "denied:"
+
+// condition is a level or category rule as written.
+type condition struct {
+	Urgency  Urgency  `yaml:"urgency"`
+	Category string   `yaml:"category"`
+	All      []string `yaml:"all"`
+	Any      []string `yaml:"any"`
+	None     []string `yaml:"none"`
 }
 
 // ruleFile is rules.yaml as written.
 type ruleFile struct {
-	Signals yaml.Node `yaml:"signals"`
-	Hyper   []string  `yaml:"hyperbole"`
-	Levels  []struct {
-		Urgency Urgency  `yaml:"urgency"`
-		All     []string `yaml:"all"`
-		Any     []string `yaml:"any"`
-	} `yaml:"levels"`
-	Floor      map[string]Urgency `yaml:"category_floor"`
-	Spelling   map[string]string  `yaml:"spelling"`
-	Vocabulary []string           `yaml:"vocabulary"`
-	Negation   []string           `yaml:"negation"`
+	Words      map[string][]string `yaml:"words"`
+	Signals    yaml.Node           `yaml:"signals"`
+	Hyper      []string            `yaml:"hyperbole"`
+	Harmless   []string            `yaml:"harmless"`
+	Levels     []condition         `yaml:"levels"`
+	Categories []condition         `yaml:"categories"`
+	Floor      map[string]Urgency  `yaml:"category_floor"`
+	Spelling   map[string]string   `yaml:"spelling"`
+	Vocabulary []string            `yaml:"vocabulary"`
+	Negation   []string            `yaml:"negation"`
+	NotDenial  []string            `yaml:"not_denial"`
+	ClauseEnd  []string            `yaml:"clause_end"`
 }
 
 type signalFile struct {
@@ -107,7 +130,62 @@ func ParseRules(b []byte) (*Rules, error) {
 		return nil, fmt.Errorf("triage: rules: %w", err)
 	}
 	r := &Rules{signals: map[string]*signal{}, floor: map[string]Urgency{},
-		spelling: map[string]string{}, vocabulary: map[string]bool{}, negation: map[string]bool{}}
+		spelling: map[string]string{}, vocabulary: map[string]bool{}, negation: map[string]bool{},
+		notDenial: map[string]bool{}, clauseEnd: map[string]bool{}}
+	words := map[string]string{}
+	for name, alts := range f.Words {
+		if !wordName.MatchString(name) {
+			return nil, fmt.Errorf("triage: rules: words %q: a name is lower-case letters and _", name)
+		}
+		words[name] = "(?:" + strings.Join(alts, "|") + ")"
+	}
+	expandOne := func(p string) (string, error) {
+		// Words may use other words; a list that uses itself never settles.
+		for range len(words) + 1 {
+			var bad string
+			next := wordRef.ReplaceAllStringFunc(p, func(ref string) string {
+				w, ok := words[ref[1:len(ref)-1]]
+				if !ok {
+					bad = ref
+				}
+				return w
+			})
+			if bad != "" {
+				return "", fmt.Errorf("unknown words %s in %q", bad, p)
+			}
+			if next == p {
+				return p, nil
+			}
+			p = next
+		}
+		return "", fmt.Errorf("words use themselves in %q", p)
+	}
+	for name, w := range words {
+		x, err := expandOne(w)
+		if err == nil {
+			_, err = regexp.Compile(x)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("triage: rules: words %s: %w", name, err)
+		}
+	}
+	expand := func(ps []string) ([]string, error) {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			x, err := expandOne(p)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = x
+		}
+		return out, nil
+	}
+	for _, w := range f.NotDenial {
+		r.notDenial[fold(w)] = true
+	}
+	for _, w := range f.ClauseEnd {
+		r.clauseEnd[fold(w)] = true
+	}
 	for k, v := range f.Spelling {
 		r.spelling[fold(k)] = fold(v)
 	}
@@ -126,27 +204,63 @@ func ParseRules(b []byte) (*Rules, error) {
 		if err := f.Signals.Content[i+1].Decode(&sf); err != nil {
 			return nil, fmt.Errorf("triage: rules: signal %s: %w", name, err)
 		}
-		re, err := wordsPattern(sf.Patterns)
+		ps, err := expand(sf.Patterns)
+		if err != nil {
+			return nil, fmt.Errorf("triage: rules: signal %s: %w", name, err)
+		}
+		re, err := wordsPattern(ps)
 		if err != nil {
 			return nil, fmt.Errorf("triage: rules: signal %s: %w", name, err)
 		}
 		r.signals[name] = &signal{says: sf.Says, category: sf.Category, re: re, negatable: sf.Negatable == nil || *sf.Negatable}
 		r.order = append(r.order, name)
 	}
-	var err error
-	if r.hyperbole, err = wordsPattern(f.Hyper); err != nil {
-		return nil, fmt.Errorf("triage: rules: hyperbole: %w", err)
+	for what, dst := range map[string]**regexp.Regexp{"hyperbole": &r.hyperbole, "harmless": &r.harmless} {
+		src := f.Hyper
+		if what == "harmless" {
+			src = f.Harmless
+		}
+		ps, err := expand(src)
+		if err == nil {
+			*dst, err = wordsPattern(ps)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("triage: rules: %s: %w", what, err)
+		}
+	}
+	known := func(where string, c condition) error {
+		if len(c.All)+len(c.Any) == 0 {
+			return fmt.Errorf("triage: rules: %s: names no signal in all or any", where)
+		}
+		for _, n := range append(append(append([]string{}, c.All...), c.Any...), c.None...) {
+			if r.signals[strings.TrimPrefix(n, deniedPrefix)] == nil {
+				return fmt.Errorf("triage: rules: %s: unknown signal %q", where, n)
+			}
+		}
+		return nil
 	}
 	for i, l := range f.Levels {
 		if l.Urgency.rank() == 0 {
 			return nil, fmt.Errorf("triage: rules: level %d: unknown urgency %q", i+1, l.Urgency)
 		}
-		for _, n := range append(append([]string{}, l.All...), l.Any...) {
-			if r.signals[n] == nil {
-				return nil, fmt.Errorf("triage: rules: level %d: unknown signal %q", i+1, n)
-			}
+		if err := known(fmt.Sprintf("level %d", i+1), l); err != nil {
+			return nil, err
 		}
-		r.levels = append(r.levels, level{urgency: l.Urgency, all: l.All, any: l.Any})
+		r.levels = append(r.levels, level{urgency: l.Urgency, all: l.All, any: l.Any, none: l.None})
+	}
+	for i, c := range f.Categories {
+		if !intake.KnownCategory(c.Category) {
+			return nil, fmt.Errorf("triage: rules: category rule %d: unknown category %q", i+1, c.Category)
+		}
+		if err := known(fmt.Sprintf("category rule %d", i+1), c); err != nil {
+			return nil, err
+		}
+		r.categories = append(r.categories, level{category: c.Category, all: c.All, any: c.Any, none: c.None})
+	}
+	for name, s := range r.signals {
+		if s.category != "" && !intake.KnownCategory(s.category) {
+			return nil, fmt.Errorf("triage: rules: signal %s: unknown category %q", name, s.category)
+		}
 	}
 	for c, u := range f.Floor {
 		if u.rank() == 0 {
@@ -156,6 +270,11 @@ func ParseRules(b []byte) (*Rules, error) {
 	}
 	return r, nil
 }
+
+var (
+	wordName = regexp.MustCompile(`^[a-z_]+$`)
+	wordRef  = regexp.MustCompile(`\{[a-z_]+\}`) // {weapon} in a pattern; {2} stays a repeat
+)
 
 // wordsPattern joins patterns into one case-insensitive expression that
 // matches whole words only, in any script (Go's \b knows only ASCII).
@@ -168,7 +287,7 @@ func wordsPattern(ps []string) (*regexp.Regexp, error) {
 		if _, err := regexp.Compile(p); err != nil {
 			return nil, err
 		}
-		folded[i] = fold(p) // rules match folded text, so "mañana" is written either way
+		folded[i] = foldPattern(p) // rules match folded text, so "mañana" is written either way
 	}
 	return regexp.Compile(`(?i)(?:^|[^\p{L}\p{N}_])(` + strings.Join(folded, "|") + `)(?:$|[^\p{L}\p{N}_])`)
 }
@@ -191,9 +310,15 @@ type Input struct {
 func (r *Rules) Rate(in Input) Rating {
 	text := r.normalize(in.Text)
 	var out Rating
+	// Only the figure of speech itself is taken out: a real threat in the
+	// same report is still read.
 	if m := r.hyperbole.FindAllStringSubmatch(text, -1); len(m) > 0 {
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: "hyperbole", Text: "figure of speech, not counted as a threat", Words: joinMatches(m)})
-		text = r.hyperbole.ReplaceAllString(text, " ")
+		text = r.hyperbole.ReplaceAllString(text, " , ")
+	}
+	if m := r.harmless.FindAllStringSubmatch(text, -1); len(m) > 0 {
+		out.Reasons = append(out.Reasons, intake.Reason{Rule: "harmless", Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(m)})
+		text = r.harmless.ReplaceAllString(text, " , ")
 	}
 	found := map[string]bool{}
 	for _, name := range r.order {
@@ -208,7 +333,8 @@ func (r *Rules) Rate(in Input) Rating {
 			}
 		}
 		if len(negated) > 0 && len(kept) == 0 {
-			out.Reasons = append(out.Reasons, intake.Reason{Rule: "negated", Text: s.says + ", but denied (not counted)", Words: joinMatches(negated)})
+			found[deniedPrefix+name] = true
+			out.Reasons = append(out.Reasons, intake.Reason{Rule: "negated", Text: s.says + ", but denied (not counted as said)", Words: joinMatches(negated)})
 		}
 		if m := kept; len(m) > 0 {
 			found[name] = true
@@ -216,6 +342,12 @@ func (r *Rules) Rate(in Input) Rating {
 			if out.Category == "" && s.category != "" {
 				out.Category = s.category
 			}
+		}
+	}
+	for _, c := range r.categories {
+		if c.holds(found) {
+			out.Category = c.category
+			break
 		}
 	}
 	out.Urgency = Low
@@ -246,6 +378,11 @@ func (r *Rules) Rate(in Input) Rating {
 }
 
 func (l level) holds(found map[string]bool) bool {
+	for _, n := range l.none {
+		if found[n] {
+			return false
+		}
+	}
 	for _, n := range l.all {
 		if !found[n] {
 			return false
@@ -328,16 +465,48 @@ func (r *Rules) nearWord(w string) (string, bool) {
 
 // negatedAt tells whether one of the three words before position i denies
 // what follows ("he did not have a knife", "she isn't going to hurt
-// herself").
+// herself"). A negation reaches no further back than the clause ("he's not
+// joking, he'll shoot"; "not today but tomorrow"), and one followed by a
+// not_denial word is emphasis, not denial ("he's not playing he will
+// shoot").
 func (r *Rules) negatedAt(text string, i int) bool {
-	before := strings.FieldsFunc(text[:i], func(c rune) bool { return !unicode.IsLetter(c) && c != '\'' })
-	for j := len(before) - 1; j >= 0 && j >= len(before)-3; j-- {
-		w := before[j]
-		if r.negation[w] || strings.HasSuffix(w, "n't") {
-			return true
+	start := strings.LastIndexAny(text[:i], ".,;:!?()\"\n")
+	clause := text[start+1 : i]
+	before := strings.FieldsFunc(clause, func(c rune) bool { return !unicode.IsLetter(c) && c != '\'' })
+	for j := len(before) - 1; j >= 0; j-- {
+		if r.clauseEnd[before[j]] {
+			before = before[j+1:]
+			break
 		}
 	}
+	for j := len(before) - 1; j >= 0 && j >= len(before)-3; j-- {
+		w := strings.Trim(before[j], "'")
+		if !r.negation[w] && !strings.HasSuffix(w, "n't") {
+			continue
+		}
+		if j+1 < len(before) && r.notDenial[strings.Trim(before[j+1], "'")] {
+			continue
+		}
+		return true
+	}
 	return false
+}
+
+// foldPattern folds a pattern as fold folds text, but leaves escapes alone:
+// lower-casing `\W` would turn "not a word character" into "a word character".
+func foldPattern(p string) string {
+	var b strings.Builder
+	for len(p) > 0 {
+		i := strings.IndexByte(p, '\\')
+		if i < 0 || i+1 >= len(p) {
+			b.WriteString(fold(p))
+			break
+		}
+		b.WriteString(fold(p[:i]))
+		b.WriteString(p[i : i+2])
+		p = p[i+2:]
+	}
+	return b.String()
 }
 
 // apostrophes are the ways phones write "'".

@@ -54,6 +54,45 @@ func TestRate(t *testing.T) {
 		{"the cafeteria food is cold", "", false, triage.Low, "none", ""},
 		{"something feels off with a coworker", "weapon", false, triage.High, "category", ""},
 		{"please come to the gym", "", true, triage.Critical, "danger_now", ""},
+		// Negation reaches no further than its clause, and "not joking" is emphasis.
+		{"he's not joking, he'll stab Marcus after school", "", false, triage.Critical, "threat", "he'll stab marcus"},
+		{"im not playing he is going to shoot them tomorrow", "", false, triage.Critical, "threat", "going to shoot them"},
+		{"she said she isn't going to hurt herself, she's just sad", "", false, triage.Normal, "negated", "hurt herself"},
+		{"she did not have a knife, it was her phone", "", false, triage.Normal, "negated", "knife"},
+		{"my friend wants to kms but not today", "", false, triage.High, "self_harm", "kill myself"},
+		// Hyperbole takes out only itself: a real threat beside it still counts.
+		{"my mom will kill me if I fail, but Jay said he will shoot up the school friday", "", false, triage.Critical, "threat", "shoot up the school"},
+		{"we're gonna destroy them at the game friday!!", "", false, triage.Low, "hyperbole", "destroy them at the game"},
+		{"this heat is killing me", "", false, triage.Low, "hyperbole", "killing me"},
+		{"can you shoot me a text about the photo shoot tomorrow", "", false, triage.Low, "harmless", "shoot me a text"},
+		// Imminence alone is routine; with a threat or weapon it is critical.
+		{"the bus is late again today", "", false, triage.Low, "imminent", "today"},
+		{"imma air this place out monday", "", false, triage.Critical, "threat", "air this place out"},
+		{"he's bringing his dad's gun to school tomorrow", "", false, triage.Critical, "weapon_brought", "bringing his dad's gun"},
+		{"a kid has a knife in his backpack in the cafeteria", "", false, triage.Critical, "weapon_present", "knife in his backpack"},
+		// A past "today" does not make self-injury an emergency.
+		{"she showed me the cuts on her arms today", "", false, triage.High, "self_harm", "showed me the cuts"},
+		{"she took a whole bottle of pills and is not answering", "", false, triage.Critical, "in_progress", "took a whole bottle of pills"},
+		{"kayla posted pills on her story saying goodbye everyone", "", false, triage.Critical, "goodbye", "goodbye"},
+		// Concepts: leakage, preparation, veiled threats, stalking, sextortion,
+		// staff misconduct, extremism, partner violence.
+		{"he told everyone not to come to school on friday", "", false, triage.Critical, "leakage", "not to come to school"},
+		{"he has been researching past school shooters", "", false, triage.High, "preparation", "researching past school shooters"},
+		{"she said they will all regret it", "", false, triage.High, "veiled_threat", "will all regret"},
+		{"some guy keeps showing up at her house and following her", "", false, triage.High, "stalking", "following her"},
+		{"they say they'll send my pics to everyone unless i pay", "", false, triage.High, "sextortion", "unless i pay"},
+		{"the coach texts girls on the team late at night and tells them not to tell anyone", "", false, triage.High, "secrecy", "not to tell"},
+		{"kids are handing out white power stickers and talking about a race war", "", false, triage.High, "extremism", "race war"},
+		{"my mom's boyfriend hits her and said he'll kill her if she leaves him", "", false, triage.High, "partner_violence", "if she leaves him"},
+		// Escapes in patterns survive folding (\W stays "not a word character").
+		{"Mr. Lee, the gym teacher, slapped my son", "", false, triage.High, "staff_physical", "slapped"},
+		{"the teacher said he's going to shoot for a 4.0", "", false, triage.Low, "harmless", "shoot for a"},
+		// Spanish.
+		{"mi amigo va a traer la pistola de su papa mañana a la escuela", "", false, triage.Critical, "weapon_brought", "va a traer la pistola"},
+		{"mi padrastro me pega con el cinturon", "", false, triage.High, "abuse", "padrastro me pega"},
+		{"mi mamá me va a matar si ve mis calificaciones", "", false, triage.Low, "hyperbole", "me va a matar"},
+		{"mi amiga dice que ya no quiere vivir", "", false, triage.High, "self_harm", "no quiere vivir"},
+		{"unos niños se burlan de mi hija todos los dias", "", false, triage.Normal, "bullying", "se burlan"},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			got := r.Rate(triage.Input{Text: tc.text, Category: tc.category, Danger: tc.danger})
@@ -85,6 +124,12 @@ func TestParseRulesRejectsMistakes(t *testing.T) {
 		"bad regexp":     "signals: {a: {says: x, patterns: ['(']}}",
 		"unknown signal": "signals: {a: {says: x, patterns: [b]}}\nlevels: [{urgency: high, any: [nope]}]",
 		"bad urgency":    "signals: {a: {says: x, patterns: [b]}}\nlevels: [{urgency: urgent, any: [a]}]",
+		"unknown words":  "signals: {a: {says: x, patterns: ['{nope}']}}",
+		"words loop":     "words: {a: ['{b}'], b: ['{a}']}\nsignals: {a: {says: x, patterns: ['{a}']}}",
+		"bad category":   "signals: {a: {says: x, category: aliens, patterns: [b]}}",
+		"denied unknown": "signals: {a: {says: x, patterns: [b]}}\nlevels: [{urgency: high, any: ['denied:nope']}]",
+		"category rule":  "signals: {a: {says: x, patterns: [b]}}\ncategories: [{category: aliens, any: [a]}]",
+		"empty level":    "signals: {a: {says: x, patterns: [b]}}\nlevels: [{urgency: high, none: [a]}]",
 	} {
 		_, err := triage.ParseRules([]byte(src))
 		require.Error(t, err, name)
