@@ -10,6 +10,16 @@ type Org struct {
 	SMSNumber string `json:"-" yaml:"sms_number,omitempty"`
 }
 
+// FindOrg returns the organisation with this ID among orgs.
+func FindOrg(orgs []Org, id string) (Org, bool) {
+	for _, o := range orgs {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return Org{}, false
+}
+
 // Category is a kind of concern a reporter can choose, with a line that
 // helps them choose.
 type Category struct {

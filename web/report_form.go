@@ -70,12 +70,8 @@ func (h *handler) orgID(typed string) string {
 
 // orgName is an organisation's display name, or "" for an unknown ID.
 func (h *handler) orgName(id string) string {
-	for _, o := range h.orgs {
-		if o.ID == id {
-			return o.Name
-		}
-	}
-	return ""
+	o, _ := intake.FindOrg(h.orgs, id)
+	return o.Name
 }
 
 // reportPage is the data of the report form.

@@ -179,10 +179,8 @@ func (c *config) isReviewer(phone string) bool {
 // orgName returns an organisation's display name, or a plain label for an
 // ID the config does not know.
 func (c *config) orgName(id string) string {
-	for _, o := range c.Orgs {
-		if o.ID == id {
-			return o.Name
-		}
+	if o, ok := intake.FindOrg(c.Orgs, id); ok {
+		return o.Name
 	}
 	return "an unlisted organisation"
 }
