@@ -27,6 +27,10 @@ const conversationTTL = 14 * 24 * time.Hour
 // are dropped without an answer, so a flood costs nothing to send back.
 const smsPerHour = 30
 
+// maxTipImages bounds the pictures one SMS conversation can add to its tip,
+// so a phone cannot fill Redis a few pictures at a time.
+const maxTipImages = 10
+
 // OrgUnlisted is the organisation of a tip whose channel could not say
 // which organisation it is for; triage sends it to the default team.
 const OrgUnlisted = "unlisted"
@@ -185,7 +189,12 @@ func (s *SMS) receive(ctx context.Context, m Inbound, ph string, lang string) (S
 			images, err := in.cleanImages(ctx, m.Images)
 			if err != nil {
 				images = nil
-				body = strings.TrimSpace(body + fmt.Sprintf("\n[%d image(s) received, not kept]", len(m.Images)))
+			}
+			if room := max(maxTipImages-t.Images, 0); len(images) > room {
+				images = images[:room]
+			}
+			if dropped := len(m.Images) - len(images); dropped > 0 {
+				body = strings.TrimSpace(body + fmt.Sprintf("\n[%d image(s) received, not kept]", dropped))
 			}
 			if err := in.store.addImages(ctx, id, images); err != nil {
 				return SMSAnswer{}, fmt.Errorf("%w: %w", ErrUnavailable, err)

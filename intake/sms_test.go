@@ -1,8 +1,11 @@
 package intake_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"regexp"
 	"testing"
 
@@ -186,4 +189,23 @@ func TestSMSTextRetriesOrGivesUp(t *testing.T) {
 	f.tw.FailNext(400)
 	last := tasks[len(tasks)-1]
 	require.ErrorIs(t, f.sms.ProcessTask(ctx, asynq.NewTask(last.Type, last.Payload)), asynq.SkipRetry, "Twilio 4xx (bad number): not retried")
+}
+
+func TestSMSPicturesPerTipAreCapped(t *testing.T) {
+	f := newSMSFixture(t)
+	ctx := context.Background()
+	first := f.text(t, "SM0", "he keeps posting pictures of a gun")
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 4))))
+	pic := buf.Bytes()
+	for i := 1; i <= 5; i++ {
+		_, err := f.sms.Receive(ctx, intake.Inbound{From: phone, MessageSID: fmt.Sprintf("SM%d", i), Body: "another one", Images: [][]byte{pic, pic, pic}})
+		require.NoError(t, err)
+	}
+	imgs, err := f.store.Images(ctx, first.TipID)
+	require.NoError(t, err)
+	require.Len(t, imgs, 10, "15 pictures sent, 10 kept")
+	msgs, err := f.store.Messages(ctx, first.TipID)
+	require.NoError(t, err)
+	require.Contains(t, msgs[len(msgs)-1].Body, "[3 image(s) received, not kept]")
 }
