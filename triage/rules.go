@@ -69,6 +69,7 @@ type signal struct {
 	category  string
 	re        *regexp.Regexp
 	negatable bool
+	reach     int // how many words before a match a negation may stand
 }
 
 // level is a condition on the signals found: all of all, one of any (when
@@ -116,6 +117,10 @@ type signalFile struct {
 	Category  string   `yaml:"category"`
 	Patterns  []string `yaml:"patterns"`
 	Negatable *bool    `yaml:"negatable"` // default true
+	// NegationReach is how many words before a match can deny it; default
+	// 3. A time is denied only right before it ("not today"): in "don't
+	// come tomorrow" the "don't" belongs to the warning, not to the day.
+	NegationReach int `yaml:"negation_reach"`
 }
 
 // DefaultRules returns the rules built into tipline.
@@ -212,7 +217,11 @@ func ParseRules(b []byte) (*Rules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("triage: rules: signal %s: %w", name, err)
 		}
-		r.signals[name] = &signal{says: sf.Says, category: sf.Category, re: re, negatable: sf.Negatable == nil || *sf.Negatable}
+		reach := sf.NegationReach
+		if reach <= 0 {
+			reach = 3
+		}
+		r.signals[name] = &signal{says: sf.Says, category: sf.Category, re: re, negatable: sf.Negatable == nil || *sf.Negatable, reach: reach}
 		r.order = append(r.order, name)
 	}
 	for what, dst := range map[string]**regexp.Regexp{"hyperbole": &r.hyperbole, "harmless": &r.harmless} {
@@ -326,7 +335,7 @@ func (r *Rules) Rate(in Input) Rating {
 		var kept, negated [][]string
 		for _, loc := range s.re.FindAllStringSubmatchIndex(text, -1) {
 			m := []string{text[loc[0]:loc[1]], text[loc[2]:loc[3]]}
-			if s.negatable && r.negatedAt(text, loc[2]) {
+			if s.negatable && r.negatedAt(text, loc[2], s.reach) {
 				negated = append(negated, m)
 			} else {
 				kept = append(kept, m)
@@ -469,7 +478,7 @@ func (r *Rules) nearWord(w string) (string, bool) {
 // joking, he'll shoot"; "not today but tomorrow"), and one followed by a
 // not_denial word is emphasis, not denial ("he's not playing he will
 // shoot").
-func (r *Rules) negatedAt(text string, i int) bool {
+func (r *Rules) negatedAt(text string, i, reach int) bool {
 	start := strings.LastIndexAny(text[:i], ".,;:!?()\"\n")
 	clause := text[start+1 : i]
 	before := strings.FieldsFunc(clause, func(c rune) bool { return !unicode.IsLetter(c) && c != '\'' })
@@ -479,7 +488,7 @@ func (r *Rules) negatedAt(text string, i int) bool {
 			break
 		}
 	}
-	for j := len(before) - 1; j >= 0 && j >= len(before)-3; j-- {
+	for j := len(before) - 1; j >= 0 && j >= len(before)-reach; j-- {
 		w := strings.Trim(before[j], "'")
 		if !r.negation[w] && !strings.HasSuffix(w, "n't") {
 			continue

@@ -299,3 +299,13 @@ func TestSweeperQueuesStuckTips(t *testing.T) {
 	require.Len(t, info, 1, "...but queued once")
 	require.Equal(t, "triage:"+rc.TipID, info[0].ID)
 }
+
+// TestNegationReach: a warning's "don't" does not deny the day after it,
+// but "not today" is still no time at all.
+func TestNegationReach(t *testing.T) {
+	r := rules(t)
+	got := r.Rate(triage.Input{Text: "he posted a pic of a glock and told us don't come tomorrow"})
+	require.Equal(t, triage.Critical, got.Urgency, "reasons: %+v", got.Reasons)
+	got = r.Rate(triage.Input{Text: "he said he has a knife but not today"})
+	require.NotEqual(t, triage.Critical, got.Urgency, "reasons: %+v", got.Reasons)
+}
