@@ -93,14 +93,7 @@ func TestSMSConversation(t *testing.T) {
 
 // textTask is the one TypeText task waiting in the high queue.
 func textTask(t *testing.T) *asynq.Task {
-	tasks, err := asynq.NewInspector(redistest.AsynqOpt(db)).ListPendingTasks("high")
-	require.NoError(t, err)
-	var found []*asynq.TaskInfo
-	for _, ti := range tasks {
-		if ti.Type == intake.TypeText {
-			found = append(found, ti)
-		}
-	}
+	found := redistest.Pending(t, db, "high", intake.TypeText)
 	require.Len(t, found, 1)
 	require.NotContains(t, string(found[0].Payload), "locker", "the text never travels in the task")
 	return asynq.NewTask(found[0].Type, found[0].Payload)

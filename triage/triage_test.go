@@ -251,14 +251,7 @@ func TestHandlerTriagesAndQueuesPage(t *testing.T) {
 	require.Equal(t, rc.TipID, tip.Cluster)
 	require.NotEmpty(t, tip.Reasons)
 
-	tasks, err := asynq.NewInspector(redistest.AsynqOpt(db)).ListPendingTasks("critical")
-	require.NoError(t, err)
-	var pages []*asynq.TaskInfo
-	for _, ti := range tasks {
-		if ti.Type == notify.TypePage {
-			pages = append(pages, ti)
-		}
-	}
+	pages := redistest.Pending(t, db, "critical", notify.TypePage)
 	require.Len(t, pages, 1, "one page for the team, however often triage runs")
 	require.NotContains(t, string(pages[0].Payload), "gun")
 	require.Contains(t, string(pages[0].Payload), `"team":"lincoln"`)

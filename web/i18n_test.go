@@ -38,11 +38,14 @@ func requireSwitcher(t *testing.T, page, target string) {
 	}
 }
 
-// getPage loads path with an Accept-Language header.
+// getIn loads path with an Accept-Language header (none when empty) and
+// returns it with the CSRF token of its form.
 func (b *browser) getIn(t *testing.T, path, acceptLanguage string) (*httptest.ResponseRecorder, string) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
-	req.Header.Set("Accept-Language", acceptLanguage)
+	if acceptLanguage != "" {
+		req.Header.Set("Accept-Language", acceptLanguage)
+	}
 	b.send(req)
 	rec := b.f.serve(req)
 	b.keep(rec)

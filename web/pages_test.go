@@ -32,15 +32,7 @@ func (f *fixture) browser() *browser { return &browser{f: f} }
 // get loads a page and returns it with the CSRF token of its form.
 func (b *browser) get(t *testing.T, path string) (*httptest.ResponseRecorder, string) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	b.send(req)
-	rec := b.f.serve(req)
-	b.keep(rec)
-	m := csrfFieldPattern.FindStringSubmatch(rec.Body.String())
-	if m == nil {
-		return rec, ""
-	}
-	return rec, m[1]
+	return b.getIn(t, path, "")
 }
 
 // post sends a form.

@@ -5,6 +5,7 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -161,4 +162,26 @@ func Dump(t testing.TB, rdb *redis.Client) string {
 		sb.WriteString("\n")
 	}
 	return sb.String()
+}
+
+// Pending lists the tasks of one type waiting in a queue of database db; a
+// queue nothing was ever put on has none.
+func Pending(t testing.TB, db int, queue, taskType string) []*asynq.TaskInfo {
+	t.Helper()
+	insp := asynq.NewInspector(AsynqOpt(db))
+	defer insp.Close()
+	tasks, err := insp.ListPendingTasks(queue)
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("redistest: pending %s: %v", queue, err)
+	}
+	var out []*asynq.TaskInfo
+	for _, ti := range tasks {
+		if ti.Type == taskType {
+			out = append(out, ti)
+		}
+	}
+	return out
 }
