@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tipline/tipline/intake/timeline"
 )
 
 // ErrNotFound means no tip answers to the ID or token asked for.
@@ -28,18 +30,23 @@ func keyImage(id string, n int) string { return "tip:{" + id + "}:img:" + strcon
 // keyReceived orders the tips not yet triaged by arrival, for the sweeper.
 const keyReceived = "tips:received"
 
+// keyTeamTips orders the tips routed to a team by arrival: the dashboard's
+// queue reads it, so a reviewer's list never scans other teams' tips.
+func keyTeamTips(team string) string { return "tips:team:" + team }
+
 // purposeToken separates token hashes from other keyed hashes.
 const purposeToken = "token"
 
 // Store keeps tips in Redis, their text sealed with the keyring.
 type Store struct {
-	rdb  redis.UniversalClient
-	keys *Keyring
+	rdb      redis.UniversalClient
+	keys     *Keyring
+	timeline *timeline.Log
 }
 
 // NewStore returns a store on rdb that seals text with keys.
 func NewStore(rdb redis.UniversalClient, keys *Keyring) *Store {
-	return &Store{rdb: rdb, keys: keys}
+	return &Store{rdb: rdb, keys: keys, timeline: timeline.New(rdb)}
 }
 
 // Ping tells whether Redis answers.
@@ -78,7 +85,7 @@ func (s *Store) create(ctx context.Context, t *Tip, token Token, images []Image)
 		}
 		p.Set(ctx, keyToken(s.keys.Hash(purposeToken, string(token))), t.ID, 0)
 		p.ZAdd(ctx, keyReceived, redis.Z{Score: float64(t.ReceivedAt.UnixMilli()), Member: t.ID})
-		return nil
+		return s.timeline.AddTo(ctx, p, t.ID, timeline.Event{At: t.ReceivedAt, Kind: timeline.Received, Actor: "tipline", Detail: string(t.Channel)})
 	})
 	if err != nil {
 		return fmt.Errorf("intake: save tip: %w", err)
@@ -95,6 +102,13 @@ func (s *Store) Tip(ctx context.Context, id string) (*Tip, error) {
 	if len(h) == 0 {
 		return nil, ErrNotFound
 	}
+	return s.tipFromHash(id, h)
+}
+
+// tipFromHash reads a tip from its stored hash, opening its text: Tip
+// loads one, and the reviewers' queue many in one round trip.
+func (s *Store) tipFromHash(id string, h map[string]string) (*Tip, error) {
+	var err error
 	t := &Tip{
 		ID:       id,
 		Channel:  Channel(h["channel"]),
@@ -105,6 +119,10 @@ func (s *Store) Tip(ctx context.Context, id string) (*Tip, error) {
 		Urgency:  h["urgency"],
 		Team:     h["team"],
 		Cluster:  h["cluster"],
+		Rated:    h["rated_category"],
+	}
+	if v := h["teams"]; v != "" {
+		t.Teams = strings.Split(v, ",")
 	}
 	if t.ReceivedAt, err = time.Parse(time.RFC3339Nano, h["received_at"]); err != nil {
 		return nil, fmt.Errorf("intake: load tip %s: received_at: %w", id, err)
@@ -238,33 +256,50 @@ func (s *Store) tipIDForToken(ctx context.Context, token string) (string, error)
 
 // Triage is what triage decided about a tip.
 type Triage struct {
-	Urgency string
-	Team    string
-	Cluster string
-	Reasons []Reason
-	At      time.Time
+	Urgency  string
+	Category string   // the category triage rated, which may differ from the reporter's
+	Teams    []string // every team the tip was routed to, the first its owner
+	Cluster  string
+	Reasons  []Reason
+	At       time.Time
 }
 
 // SetTriage records triage's result and moves a received tip to assigned.
 // A tip that has moved on keeps its status: triage may run twice.
-func (s *Store) SetTriage(ctx context.Context, id string, r Triage) error {
+func (s *Store) SetTriage(ctx context.Context, id string, received time.Time, r Triage) error {
+	if len(r.Teams) == 0 {
+		return fmt.Errorf("intake: set triage %s: no team", id)
+	}
 	reasons, err := json.Marshal(r.Reasons)
 	if err != nil {
 		return fmt.Errorf("intake: set triage: %w", err)
 	}
+	// In this order, which matters on a Redis Cluster, where each slot's
+	// part is its own transaction: the teams' queues first (they point at
+	// a tip that exists), then the tip, then the sweeper's list. A crash
+	// between parts leaves the tip "received" and in the sweeper's list,
+	// and triage runs again; never a triaged tip missing from its queue.
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, team := range r.Teams {
+			p.ZAdd(ctx, keyTeamTips(team), redis.Z{Score: float64(received.UnixMilli()), Member: id})
+		}
 		p.HSet(ctx, keyTip(id),
-			"urgency", r.Urgency, "team", r.Team, "cluster", r.Cluster,
+			"urgency", r.Urgency, "rated_category", r.Category, "team", r.Teams[0],
+			"teams", strings.Join(r.Teams, ","), "cluster", r.Cluster,
 			"reasons", string(reasons), "assigned_at", r.At.UTC().Format(time.RFC3339Nano))
+		// Only a tip still in "received" moves to "assigned"; HSETNX cannot
+		// compare, so a tiny script does it, in the same transaction: a
+		// worker killed between the two would leave a triaged tip in
+		// "received", and the task's rerun would triage it again.
+		setStatusIf.Eval(ctx, p, []string{keyTip(id)}, string(StatusReceived), string(StatusAssigned))
+		if err := s.timeline.AddTo(ctx, p, id, timeline.Event{At: r.At, Kind: timeline.Triaged, Actor: "tipline",
+			Team: r.Teams[0], Detail: r.Urgency + " " + r.Category + " to " + strings.Join(r.Teams, ", ")}); err != nil {
+			return err
+		}
 		p.ZRem(ctx, keyReceived, id)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("intake: set triage: %w", err)
-	}
-	// Only a tip still in "received" moves to "assigned"; HSETNX cannot
-	// compare, so a tiny script does it atomically.
-	if err := setStatusIf.Run(ctx, s.rdb, []string{keyTip(id)}, string(StatusReceived), string(StatusAssigned)).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("intake: set triage: %w", err)
 	}
 	return nil
@@ -327,16 +362,25 @@ func (s *Store) AddMessage(ctx context.Context, id string, m Message) error {
 }
 
 // addMessage appends a message and returns how many the conversation holds.
+// A reporter's message goes on the tip's timeline with it (never its
+// text); a reviewer's is put there by the dashboard, which knows who wrote.
 func (s *Store) addMessage(ctx context.Context, id string, m Message) (int, error) {
 	b, err := json.Marshal(storedMessage{From: m.From, Body: s.keys.Seal(m.Body, id), At: m.At.UnixMilli()})
 	if err != nil {
 		return 0, fmt.Errorf("intake: add message: %w", err)
 	}
-	n, err := s.rdb.RPush(ctx, keyMessages(id), b).Result()
+	var n *redis.IntCmd
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.RPush(ctx, keyMessages(id), b)
+		if m.From != FromReporter {
+			return nil
+		}
+		return s.timeline.AddTo(ctx, p, id, timeline.Event{At: m.At, Kind: timeline.Message, Actor: "reporter", Detail: "from the reporter"})
+	})
 	if err != nil {
 		return 0, fmt.Errorf("intake: add message: %w", err)
 	}
-	return int(n), nil
+	return int(n.Val()), nil
 }
 
 // Messages returns a tip's conversation, oldest first.
@@ -358,4 +402,16 @@ func (s *Store) Messages(ctx context.Context, id string) ([]Message, error) {
 		out = append(out, Message{From: sm.From, Body: body, At: time.UnixMilli(sm.At).UTC()})
 	}
 	return out, nil
+}
+
+// ClusterOf returns the cluster triage put a tip in, or "" before triage.
+func (s *Store) ClusterOf(ctx context.Context, id string) (string, error) {
+	c, err := s.rdb.HGet(ctx, keyTip(id), "cluster").Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("intake: cluster of %s: %w", id, err)
+	}
+	return c, nil
 }

@@ -1,7 +1,7 @@
 // Package intake takes reports in from every channel, validates, normalises
 // and sanitizes them, stores them encrypted, and gives the reporter a
 // follow-up token. It is the first stage of the pipeline and imports no other
-// tipline package.
+// tipline package but timeline.
 package intake
 
 import "time"
@@ -46,7 +46,9 @@ type Tip struct {
 
 	// Set by triage.
 	Urgency  string
-	Team     string
+	Rated    string // the category triage rated
+	Team     string // the team that owns the tip
+	Teams    []string
 	Cluster  string
 	Reasons  []Reason
 	Assigned time.Time
