@@ -35,14 +35,17 @@ var ErrClusterNotFound = errors.New("triage: cluster not found")
 // joined before), fetch the specifics of the best candidates, write.
 //
 // Keys, all with the window as TTL, refreshed by each report that touches
-// them:
+// them. The braces are Redis Cluster hash tags: an organisation's index
+// keys share a slot, and so do a cluster's own keys, so a report's write
+// is two atomic parts even on a Cluster. The cluster's tag is not its
+// first tip's ID, whose keys go when that tip is purged.
 //
-//	triage:cluster:{org}:{fingerprint}  string: the cluster of these exact words
-//	triage:cidx:{org}:{kind}:{value}    zset: clusters with this specific, scored by time, newest 20 kept
-//	                                    (members are cluster IDs; "n:ID" and "w:ID" in name keys)
-//	triage:cspec:{cluster}              set: the cluster's specifics, "kind:value", at most 64
-//	triage:cmembers:{cluster}           list: the cluster's tip IDs in arrival order
-//	triage:ctip:{org}:{tip}             string: the cluster a tip joined, so a retried Join answers the same
+//	triage:{org}:cluster:fingerprint  string: the cluster of these exact words
+//	triage:{org}:cidx:kind:value      zset: clusters with this specific, scored by time, newest 20 kept
+//	                                  (members are cluster IDs; "n:ID" and "w:ID" in name keys)
+//	triage:{org}:ctip:tip             string: the cluster a tip joined, so a retried Join answers the same
+//	triage:{c:cluster}:cspec          set: the cluster's specifics, "kind:value", at most 64
+//	triage:{c:cluster}:cmembers       list: the cluster's tip IDs in arrival order
 type Clusters struct {
 	rdb    redis.UniversalClient
 	window time.Duration
@@ -123,25 +126,52 @@ const (
 	hotFactor = 0.5
 )
 
-func keyCluster(org, fp string) string { return "triage:cluster:" + org + ":" + fp }
+func keyCluster(org, fp string) string { return "triage:{" + org + "}:cluster:" + fp }
 func keyIndex(org, kind, value string) string {
-	return "triage:cidx:" + org + ":" + kind + ":" + value
+	return "triage:{" + org + "}:cidx:" + kind + ":" + value
 }
-func keySpecifics(cluster string) string { return "triage:cspec:" + cluster }
-func keyMembers(cluster string) string   { return "triage:cmembers:" + cluster }
-func keyTipCluster(org, tip string) string {
-	return "triage:ctip:" + org + ":" + tip
-}
+func keyTipCluster(org, tip string) string { return "triage:{" + org + "}:ctip:" + tip }
+func keySpecifics(cluster string) string   { return "triage:{c:" + cluster + "}:cspec" }
+func keyMembers(cluster string) string     { return "triage:{c:" + cluster + "}:cmembers" }
 
 // Join returns the cluster of a report: the cluster of an earlier report
 // with the same words, else the best-scoring cluster sharing its
 // specifics, else a new one whose ID is the report's own. Joining the same
 // tip again answers the same cluster and records nothing twice.
+//
+// Join reads only the text, and leaves relative days ("tomorrow") as
+// written; JoinReport reads a whole report.
 func (c *Clusters) Join(ctx context.Context, org, tipID, text string) (string, error) {
+	return c.JoinReport(ctx, Report{Org: org, TipID: tipID, Body: text})
+}
+
+// Report is what clustering reads of a tip.
+type Report struct {
+	Org, TipID string
+	// Body, Location and When are what the reporter wrote: a place or time
+	// given in its own field tells incidents apart as much as one in the
+	// text.
+	Body, Location, When string
+	// At is when the report was received. Relative days resolve against it
+	// in its time zone, so "tomorrow" sent on a Thursday matches "Friday".
+	// Zero leaves them as written.
+	At time.Time
+}
+
+// JoinReport is Join for a whole report: its text, place and time fields,
+// with relative days resolved against its arrival.
+func (c *Clusters) JoinReport(ctx context.Context, r Report) (string, error) {
+	org, tipID := r.Org, r.TipID
+	text := r.Body
+	for _, f := range []string{r.Location, r.When} {
+		if strings.TrimSpace(f) != "" {
+			text += "\n" + f
+		}
+	}
 	// The organisation's own name ("Lincoln" at lincoln-high) is in
 	// reports of every incident there.
 	orgWords := strings.FieldsFunc(strings.ToLower(org), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	specs := slices.DeleteFunc(Specifics(text), func(s Specific) bool {
+	specs := slices.DeleteFunc(resolveDays(Specifics(text), r.At), func(s Specific) bool {
 		return (s.Kind == KindName || s.Kind == KindWord) && slices.Contains(orgWords, s.Value)
 	})
 	keys := make([]string, len(specs))
@@ -214,6 +244,33 @@ func (c *Clusters) Join(ctx context.Context, org, tipID, text string) (string, e
 		return "", fmt.Errorf("triage: cluster: record: %w", err)
 	}
 	return e.cluster, nil
+}
+
+// relativeDays are the days Specifics names by their distance from the
+// day a report was sent.
+var relativeDays = map[string]int{"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1, "day after tomorrow": 2}
+
+// resolveDays names relative days by the weekday they fall on, counted
+// from at: "tomorrow" sent on a Thursday is "friday", so it matches a
+// report that said "Friday". A day both reports name the same way already
+// matched; one named by weekday in one and relatively in the other now
+// does too. Specifics keep their order (weightiest first), each once.
+func resolveDays(specs []Specific, at time.Time) []Specific {
+	if at.IsZero() {
+		return specs
+	}
+	seen := make(map[Specific]bool, len(specs))
+	out := specs[:0]
+	for _, s := range specs {
+		if d, ok := relativeDays[s.Value]; ok && s.Kind == KindDay {
+			s.Value = strings.ToLower(at.AddDate(0, 0, d).Weekday().String())
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // best returns the cluster a report with these specifics joins, or nil;
@@ -333,7 +390,11 @@ type entry struct {
 	at                time.Time
 }
 
-// record queues the writes that put a report in its cluster.
+// record queues the writes that put a report in its cluster: first the
+// cluster's own keys, then the organisation's index. On a Redis Cluster
+// the two parts are separate transactions; if the second is lost, a retry
+// finds the tip not yet joined, joins it again, and addMember keeps it
+// from being listed twice.
 func (c *Clusters) record(ctx context.Context, p redis.Pipeliner, e entry) {
 	var add []any
 	room := maxClusterSpecifics - len(e.have)
@@ -349,6 +410,9 @@ func (c *Clusters) record(ctx context.Context, p redis.Pipeliner, e entry) {
 		p.SAdd(ctx, keySpecifics(e.cluster), add...)
 	}
 	p.Expire(ctx, keySpecifics(e.cluster), c.window)
+	// EVAL, not EVALSHA: inside a transaction a missing script cannot be retried.
+	addMember.Eval(ctx, p, []string{keyMembers(e.cluster)}, e.tip, int(c.window.Seconds()))
+
 	score := float64(e.at.UnixMilli())
 	for i, k := range e.keys {
 		p.ZAdd(ctx, k, redis.Z{Score: score, Member: indexMember(e.specs[i].Kind, e.cluster)})
@@ -357,11 +421,18 @@ func (c *Clusters) record(ctx context.Context, p redis.Pipeliner, e entry) {
 		}
 		p.Expire(ctx, k, c.window)
 	}
-	p.RPush(ctx, keyMembers(e.cluster), e.tip)
-	p.Expire(ctx, keyMembers(e.cluster), c.window)
 	p.Set(ctx, e.fpKey, e.cluster, c.window)
 	p.Set(ctx, e.tipKey, e.cluster, c.window)
 }
+
+// addMember appends a tip to a cluster's members unless it is there, and
+// renews the list's TTL.
+var addMember = redis.NewScript(`
+if not redis.call("LPOS", KEYS[1], ARGV[1]) then
+  redis.call("RPUSH", KEYS[1], ARGV[1])
+end
+redis.call("EXPIRE", KEYS[1], ARGV[2])
+return 1`)
 
 // Members returns the IDs of a cluster's tips in the order they joined,
 // or ErrClusterNotFound once its window has passed.

@@ -193,10 +193,10 @@ func TestClustersIndexBounded(t *testing.T) {
 		_, err := c.Join(ctx, "lincoln", fmt.Sprintf("T%d", i), fmt.Sprintf("@user_%d said something about friday", i))
 		require.NoError(t, err)
 	}
-	n, err := rdb.ZCard(ctx, "triage:cidx:lincoln:day:friday").Result()
+	n, err := rdb.ZCard(ctx, "triage:{lincoln}:cidx:day:friday").Result()
 	require.NoError(t, err)
 	require.Equal(t, int64(20), n)
-	ttl, err := rdb.TTL(ctx, "triage:cidx:lincoln:day:friday").Result()
+	ttl, err := rdb.TTL(ctx, "triage:{lincoln}:cidx:day:friday").Result()
 	require.NoError(t, err)
 	require.Greater(t, ttl, 59*time.Minute, "index keys expire with the window")
 }
@@ -282,4 +282,58 @@ func FuzzSpecifics(f *testing.F) {
 			seen[s] = true
 		}
 	})
+}
+
+// A relative day resolves against the report's arrival, and a place or
+// time the reporter gave in its own field counts like one in the text.
+func TestClustersJoinReport(t *testing.T) {
+	ctx := context.Background()
+	c := triage.NewClusters(redistest.New(t, db), time.Hour)
+	thursday := time.Date(2026, 4, 2, 14, 0, 0, 0, time.UTC)
+	join := func(r triage.Report) string {
+		got, err := c.JoinReport(ctx, r)
+		require.NoError(t, err)
+		return got
+	}
+	require.Equal(t, "A", join(triage.Report{Org: "lincoln", TipID: "A", At: thursday,
+		Body: "marcus keeps saying he's doing it tomorrow"}))
+	require.Equal(t, "A", join(triage.Report{Org: "lincoln", TipID: "B", At: thursday.Add(3 * time.Hour),
+		Body: "Marcus told people not to come in on Friday"}), `"tomorrow" sent on a Thursday is Friday`)
+	require.Equal(t, "C", join(triage.Report{Org: "lincoln", TipID: "C", At: thursday.Add(4 * time.Hour),
+		Body: "Marcus told people not to come in on Saturday"}), "another day, another incident")
+
+	// The same words about different places stay apart; the place is in
+	// its own field.
+	body := "a kid is showing people a gun right now"
+	require.Equal(t, "D", join(triage.Report{Org: "roosevelt", TipID: "D", At: thursday, Body: body, Location: "room 204"}))
+	require.Equal(t, "E", join(triage.Report{Org: "roosevelt", TipID: "E", At: thursday, Body: body, Location: "room 310"}),
+		"same words, another room")
+	require.Equal(t, "D", join(triage.Report{Org: "roosevelt", TipID: "F", At: thursday, Body: body, Location: "room 204"}),
+		"same words, same room")
+}
+
+// TestClustersRetryAfterLostIndexWrite: on a Redis Cluster a report's
+// write is two transactions, the cluster's keys and then the
+// organisation's index. If the second is lost, the retried join finds the
+// same cluster and lists the tip once.
+func TestClustersRetryAfterLostIndexWrite(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.New(t, db)
+	c := triage.NewClusters(rdb, time.Hour)
+	const text = "@ghostkid_07 posted a gun and said Friday is the day"
+	first, err := c.Join(ctx, "lincoln", "T1", "ghostkid_07 says friday, with a picture of a gun")
+	require.NoError(t, err)
+	id, err := c.Join(ctx, "lincoln", "T2", text)
+	require.NoError(t, err)
+	require.Equal(t, first, id)
+
+	orgKeys := rdb.Keys(ctx, "triage:{lincoln}:ctip:T2").Val()
+	require.Len(t, orgKeys, 1, "the organisation's keys share one hash tag")
+	require.NoError(t, rdb.Del(ctx, orgKeys...).Err())
+	again, err := c.Join(ctx, "lincoln", "T2", text)
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	members, err := c.Members(ctx, first)
+	require.NoError(t, err)
+	require.Equal(t, []string{"T1", "T2"}, members, "the retried tip is listed once")
 }

@@ -7,8 +7,11 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tipline/tipline/intake"
 	"golang.org/x/text/unicode/norm"
@@ -50,24 +53,34 @@ var defaultRules []byte
 // Rules rate a report's text. They are data (rules.yaml) so that a team can
 // read why a tip got its rating, and extend the rules without code.
 type Rules struct {
-	signals    map[string]*signal
-	order      []string // signal names in file order, so reasons are stable
-	hyperbole  *regexp.Regexp
-	harmless   *regexp.Regexp // look-alikes: "glue gun", "photo shoot", "fire drill"
-	levels     []level
-	categories []level // category rules: the first that holds names the category
-	floor      map[string]Urgency
-	spelling   map[string]string // text-speak and misspellings → the words rules use
-	vocabulary map[string]bool   // words a one-letter slip is corrected to
-	negation   map[string]bool   // words that, just before a signal, cancel it
-	notDenial  map[string]bool   // words that, after a negation, make it no denial ("not joking")
-	clauseEnd  map[string]bool   // words that end the reach of a negation ("but")
+	signals          map[string]*signal
+	order            []string // signal names in file order, so reasons are stable
+	hyperbole        []int    // patterns of figures of speech
+	harmless         []int    // patterns of look-alikes: "glue gun", "photo shoot", "fire drill"
+	pats             []*regexp.Regexp
+	anchored         []*regexp.Regexp // per pattern with prefixes, the pattern anchored at a word's start
+	prefixes         [][]string       // per pattern, the words every match starts with, if known
+	need             []uint8          // per pattern, how many literal sets must all be in a report for it to be tried
+	setPats          [][]int32        // per literal set, the patterns that need it
+	gate             *gate            // which literal sets a report has
+	lits             [][]string       // the literal sets, while parsing
+	levels           []level
+	categories       []level // category rules: the first that holds names the category
+	floor            map[string]Urgency
+	spelling         map[string]string // text-speak and misspellings → the words rules use
+	vocabulary       map[string]bool   // words a one-letter slip is corrected to
+	slips            map[string]string // a vocabulary word with a letter left out or two swapped → the word
+	negation         map[string]bool   // words that, just before a signal, cancel it
+	notDenial        map[string]bool   // words that, after a negation, make it no denial ("not joking")
+	clauseEnd        map[string]bool   // words that end the reach of a negation ("but")
+	filler           map[string]bool   // words a negation reaches across without counting ("not said anything about")
+	notHarmlessAfter map[string]bool   // words that make a look-alike real ("mass shooting videos")
 }
 
 type signal struct {
 	says      string
 	category  string
-	re        *regexp.Regexp
+	pats      []int // indices into Rules.pats
 	negatable bool
 	reach     int // how many words before a match a negation may stand
 }
@@ -109,6 +122,9 @@ type ruleFile struct {
 	Vocabulary []string            `yaml:"vocabulary"`
 	Negation   []string            `yaml:"negation"`
 	NotDenial  []string            `yaml:"not_denial"`
+	NotSlips   []string            `yaml:"not_slips"`
+	NotHarmAft []string            `yaml:"not_harmless_after"`
+	Filler     []string            `yaml:"negation_filler"`
 	ClauseEnd  []string            `yaml:"clause_end"`
 }
 
@@ -135,8 +151,8 @@ func ParseRules(b []byte) (*Rules, error) {
 		return nil, fmt.Errorf("triage: rules: %w", err)
 	}
 	r := &Rules{signals: map[string]*signal{}, floor: map[string]Urgency{},
-		spelling: map[string]string{}, vocabulary: map[string]bool{}, negation: map[string]bool{},
-		notDenial: map[string]bool{}, clauseEnd: map[string]bool{}}
+		spelling: map[string]string{}, vocabulary: map[string]bool{}, slips: map[string]string{}, negation: map[string]bool{},
+		notDenial: map[string]bool{}, clauseEnd: map[string]bool{}, filler: map[string]bool{}, notHarmlessAfter: map[string]bool{}}
 	words := map[string]string{}
 	for name, alts := range f.Words {
 		if !wordName.MatchString(name) {
@@ -191,11 +207,23 @@ func ParseRules(b []byte) (*Rules, error) {
 	for _, w := range f.ClauseEnd {
 		r.clauseEnd[fold(w)] = true
 	}
+	for _, w := range f.Filler {
+		r.filler[fold(w)] = true
+	}
+	for _, w := range f.NotHarmAft {
+		r.notHarmlessAfter[fold(w)] = true
+	}
 	for k, v := range f.Spelling {
 		r.spelling[fold(k)] = fold(v)
 	}
 	for _, w := range f.Vocabulary {
 		r.vocabulary[fold(w)] = true
+	}
+	for _, w := range f.NotSlips {
+		r.vocabulary[fold(w)] = true // a word nearWord leaves alone
+	}
+	for _, w := range f.Vocabulary {
+		r.addSlips(fold(w))
 	}
 	for _, w := range f.Negation {
 		r.negation[fold(w)] = true
@@ -213,7 +241,7 @@ func ParseRules(b []byte) (*Rules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("triage: rules: signal %s: %w", name, err)
 		}
-		re, err := wordsPattern(ps)
+		pats, err := r.compile(ps)
 		if err != nil {
 			return nil, fmt.Errorf("triage: rules: signal %s: %w", name, err)
 		}
@@ -221,22 +249,23 @@ func ParseRules(b []byte) (*Rules, error) {
 		if reach <= 0 {
 			reach = 3
 		}
-		r.signals[name] = &signal{says: sf.Says, category: sf.Category, re: re, negatable: sf.Negatable == nil || *sf.Negatable, reach: reach}
+		r.signals[name] = &signal{says: sf.Says, category: sf.Category, pats: pats, negatable: sf.Negatable == nil || *sf.Negatable, reach: reach}
 		r.order = append(r.order, name)
 	}
-	for what, dst := range map[string]**regexp.Regexp{"hyperbole": &r.hyperbole, "harmless": &r.harmless} {
+	for what, dst := range map[string]*[]int{"hyperbole": &r.hyperbole, "harmless": &r.harmless} {
 		src := f.Hyper
 		if what == "harmless" {
 			src = f.Harmless
 		}
 		ps, err := expand(src)
 		if err == nil {
-			*dst, err = wordsPattern(ps)
+			*dst, err = r.compile(ps)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("triage: rules: %s: %w", what, err)
 		}
 	}
+	r.gate = newGate(r.lits)
 	known := func(where string, c condition) error {
 		if len(c.All)+len(c.Any) == 0 {
 			return fmt.Errorf("triage: rules: %s: names no signal in all or any", where)
@@ -285,20 +314,159 @@ var (
 	wordRef  = regexp.MustCompile(`\{[a-z_]+\}`) // {weapon} in a pattern; {2} stays a repeat
 )
 
-// wordsPattern joins patterns into one case-insensitive expression that
-// matches whole words only, in any script (Go's \b knows only ASCII).
-func wordsPattern(ps []string) (*regexp.Regexp, error) {
-	if len(ps) == 0 {
-		return regexp.MustCompile(`[^\s\S]`), nil // matches nothing
-	}
-	folded := make([]string, len(ps))
-	for i, p := range ps {
+// compile adds patterns to the rules and returns their indices. Each
+// matches whole words only, in any script (Go's \b knows only ASCII), on
+// folded text: patterns are folded too, so "mañana" is written either way
+// and no case-insensitive matching is needed.
+func (r *Rules) compile(ps []string) ([]int, error) {
+	var out []int
+	var split []string
+	for _, p := range ps {
 		if _, err := regexp.Compile(p); err != nil {
 			return nil, err
 		}
-		folded[i] = foldPattern(p) // rules match folded text, so "mañana" is written either way
+		split = append(split, alternatives(foldPattern(p))...)
 	}
-	return regexp.Compile(`(?i)(?:^|[^\p{L}\p{N}_])(` + strings.Join(folded, "|") + `)(?:$|[^\p{L}\p{N}_])`)
+	for _, folded := range split {
+		re, err := regexp.Compile(`(?:^|[^\p{L}\p{N}_])(` + folded + `)(?:$|[^\p{L}\p{N}_])`)
+		if err != nil {
+			return nil, err
+		}
+		i := len(r.pats)
+		r.pats = append(r.pats, re)
+		var anchored *regexp.Regexp
+		pre := prefixes(folded)
+		if pre != nil {
+			anchored = regexp.MustCompile(`^(` + folded + `)(?:$|[^\p{L}\p{N}_])`)
+		}
+		r.prefixes = append(r.prefixes, pre)
+		r.anchored = append(r.anchored, anchored)
+		sets := required(folded)
+		if len(sets) > 255 {
+			sets = sets[:255]
+		}
+		for _, set := range sets {
+			r.setPats = append(r.setPats, []int32{int32(i)})
+			r.lits = append(r.lits, set)
+		}
+		r.need = append(r.need, uint8(len(sets)))
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+// alternatives splits a pattern that is a list of alternatives ("{self_injury}"
+// is dozens) into its branches, so that each is gated and tried on its own.
+func alternatives(p string) []string {
+	re, err := syntax.Parse(p, syntax.Perl)
+	if err != nil {
+		return []string{p}
+	}
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if re.Op != syntax.OpAlternate {
+		return []string{p}
+	}
+	var out []string
+	for _, sub := range re.Sub {
+		out = append(out, alternatives(sub.String())...)
+	}
+	return out
+}
+
+// matches finds the matches of patterns ps that the gate let through (hit),
+// leftmost first and not overlapping, as one alternation of them would.
+// Each is [start, end, word start, word end].
+func (r *Rules) matches(text string, ps []int, hit []uint8) [][]int {
+	var out [][]int
+	sorted := true
+	for _, p := range ps {
+		if hit[p] != r.need[p] {
+			continue
+		}
+		var locs [][]int
+		if r.anchored[p] != nil {
+			locs = r.findAnchored(text, p)
+		} else {
+			locs = r.pats[p].FindAllStringSubmatchIndex(text, -1)
+		}
+		for _, loc := range locs {
+			if n := len(out); n > 0 && loc[0] < out[n-1][0] {
+				sorted = false
+			}
+			out = append(out, loc[:4])
+		}
+	}
+	if len(out) < 2 {
+		return out
+	}
+	if !sorted {
+		slices.SortStableFunc(out, func(a, b []int) int { return a[0] - b[0] })
+	}
+	kept := out[:1]
+	for _, loc := range out[1:] {
+		if loc[0] >= kept[len(kept)-1][1] {
+			kept = append(kept, loc)
+		}
+	}
+	return kept
+}
+
+// findAnchored is FindAllStringSubmatchIndex for a pattern whose matches
+// start with known words: it tries the pattern only where one of them
+// starts a word, anchored there, so a long pattern costs the length of a
+// match attempt, not of the text. Matches come out as the unanchored
+// pattern's would: leftmost first, not overlapping, the word boundary
+// before a match included in it.
+func (r *Rules) findAnchored(text string, p int) [][]int {
+	var starts []int
+	for _, w := range r.prefixes[p] {
+		for from := 0; from < len(text); {
+			i := strings.Index(text[from:], w)
+			if i < 0 {
+				break
+			}
+			i += from
+			if i == 0 || !wordChar(text[:i]) {
+				starts = append(starts, i)
+			}
+			from = i + 1
+		}
+	}
+	if len(starts) == 0 {
+		return nil
+	}
+	slices.Sort(starts)
+	var out [][]int
+	end := -1 // where the last match ended, its boundary included
+	for k, s := range starts {
+		if k > 0 && s == starts[k-1] {
+			continue
+		}
+		from := s // the match, with the boundary character before it
+		if s > 0 {
+			_, n := utf8.DecodeLastRuneInString(text[:s])
+			from = s - n
+		}
+		if from < end || s == 0 && end >= 0 {
+			continue
+		}
+		loc := r.anchored[p].FindStringSubmatchIndex(text[s:])
+		if loc == nil {
+			continue
+		}
+		out = append(out, []int{from, s + loc[1], s + loc[2], s + loc[3]})
+		end = s + loc[1]
+	}
+	return out
+}
+
+// wordChar tells whether text ends in a letter, digit or underscore: a
+// match cannot start right after one.
+func wordChar(text string) bool {
+	c, _ := utf8.DecodeLastRuneInString(text)
+	return c == '_' || unicode.IsLetter(c) || unicode.IsNumber(c)
 }
 
 // Rating is what the rules say of one report.
@@ -319,35 +487,47 @@ type Input struct {
 func (r *Rules) Rate(in Input) Rating {
 	text := r.normalize(in.Text)
 	var out Rating
+	hit := r.hits(text)
 	// Only the figure of speech itself is taken out: a real threat in the
 	// same report is still read.
-	if m := r.hyperbole.FindAllStringSubmatch(text, -1); len(m) > 0 {
-		out.Reasons = append(out.Reasons, intake.Reason{Rule: "hyperbole", Text: "figure of speech, not counted as a threat", Words: joinMatches(m)})
-		text = r.hyperbole.ReplaceAllString(text, " , ")
+	if m := r.matches(text, r.hyperbole, hit); len(m) > 0 {
+		out.Reasons = append(out.Reasons, intake.Reason{Rule: "hyperbole", Text: "figure of speech, not counted as a threat", Words: joinMatches(text, m)})
+		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
 	}
-	if m := r.harmless.FindAllStringSubmatch(text, -1); len(m) > 0 {
-		out.Reasons = append(out.Reasons, intake.Reason{Rule: "harmless", Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(m)})
-		text = r.harmless.ReplaceAllString(text, " , ")
+	if m := r.harmlessMatches(text, hit); len(m) > 0 {
+		out.Reasons = append(out.Reasons, intake.Reason{Rule: "harmless", Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(text, m)})
+		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
 	}
 	found := map[string]bool{}
-	for _, name := range r.order {
-		s := r.signals[name]
-		var kept, negated [][]string
-		for _, loc := range s.re.FindAllStringSubmatchIndex(text, -1) {
-			m := []string{text[loc[0]:loc[1]], text[loc[2]:loc[3]]}
-			if s.negatable && r.negatedAt(text, loc[2], s.reach) {
-				negated = append(negated, m)
-			} else {
-				kept = append(kept, m)
+	// The words of a denied statement are denied with it: in "he wasn't
+	// going to bring a gun", the gun is no more there than the bringing.
+	var denied [][]int
+	inDenied := func(loc []int) bool {
+		for _, d := range denied {
+			if d[2] <= loc[2] && loc[3] <= d[3] {
+				return true
 			}
 		}
+		return false
+	}
+	for _, name := range r.order {
+		s := r.signals[name]
+		var kept, negated [][]int
+		for _, loc := range r.matches(text, s.pats, hit) {
+			if s.negatable && (r.negatedAt(text, loc[2], s.reach) || inDenied(loc)) {
+				negated = append(negated, loc)
+			} else {
+				kept = append(kept, loc)
+			}
+		}
+		denied = append(denied, negated...)
 		if len(negated) > 0 && len(kept) == 0 {
 			found[deniedPrefix+name] = true
-			out.Reasons = append(out.Reasons, intake.Reason{Rule: "negated", Text: s.says + ", but denied (not counted as said)", Words: joinMatches(negated)})
+			out.Reasons = append(out.Reasons, intake.Reason{Rule: "negated", Text: s.says + ", but denied (not counted as said)", Words: joinMatches(text, negated)})
 		}
 		if m := kept; len(m) > 0 {
 			found[name] = true
-			out.Reasons = append(out.Reasons, intake.Reason{Rule: name, Text: s.says, Words: joinMatches(m)})
+			out.Reasons = append(out.Reasons, intake.Reason{Rule: name, Text: s.says, Words: joinMatches(text, m)})
 			if out.Category == "" && s.category != "" {
 				out.Category = s.category
 			}
@@ -408,12 +588,52 @@ func (l level) holds(found map[string]bool) bool {
 	return false
 }
 
+// harmlessMatches are the look-alikes in text, but for one right after a
+// word that makes it real ("mass shooting videos" are not a video shoot).
+func (r *Rules) harmlessMatches(text string, hit []uint8) [][]int {
+	return slices.DeleteFunc(r.matches(text, r.harmless, hit), func(m []int) bool {
+		before := strings.Fields(text[:m[2]])
+		return len(before) > 0 && r.notHarmlessAfter[strings.Trim(before[len(before)-1], ".,;:!?\"'()")]
+	})
+}
+
+// hits tells which patterns the gate lets through for this text: pattern
+// p is tried when hit[p] reaches need[p], every one of its literal sets
+// having a word in the text.
+func (r *Rules) hits(text string) []uint8 {
+	buf := make([]uint8, len(r.lits)+len(r.pats))
+	has, hit := buf[:len(r.lits)], buf[len(r.lits):]
+	r.gate.mark(text, has)
+	for set, h := range has {
+		if h != 0 {
+			for _, p := range r.setPats[set] {
+				hit[p]++
+			}
+		}
+	}
+	return hit
+}
+
+// blank replaces the matches (figures of speech, look-alikes) with a
+// clause break, so no signal reads them and no negation reaches across.
+func blank(text string, ms [][]int) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range ms {
+		b.WriteString(text[last:m[0]])
+		b.WriteString(" , ")
+		last = m[1]
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
 // joinMatches lists the distinct words matched, as the reporter wrote them.
-func joinMatches(ms [][]string) string {
+func joinMatches(text string, ms [][]int) string {
 	seen := map[string]bool{}
 	var out []string
 	for _, m := range ms {
-		w := m[1]
+		w := text[m[2]:m[3]]
 		if k := strings.ToLower(w); !seen[k] {
 			seen[k] = true
 			out = append(out, w)
@@ -429,14 +649,17 @@ func (r *Rules) normalize(text string) string {
 	words := strings.FieldsFunc(fold(text), func(c rune) bool {
 		return unicode.IsSpace(c)
 	})
+	var buf []byte
 	for i, w := range words {
+		w = unquote(w)
+		words[i] = w
 		core := strings.TrimFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '@' && c != '_' })
 		if core == "" {
 			continue
 		}
 		fixed, ok := r.spelling[core]
 		if !ok {
-			fixed, ok = r.nearWord(core)
+			fixed, ok = r.nearWord(core, &buf)
 		}
 		if ok {
 			words[i] = strings.Replace(w, core, fixed, 1)
@@ -445,31 +668,84 @@ func (r *Rules) normalize(text string) string {
 	return strings.Join(words, " ")
 }
 
+// unquote takes quotation marks off a word: he said 'wait till thursday'
+// is read as he said wait till thursday, so that patterns see the words. An
+// apostrophe inside a word stays ("don't", "dad's"), and so do "'em" and
+// a plural possessive ("parents'").
+func unquote(w string) string {
+	if !strings.ContainsAny(w, "'\"“”«»") {
+		return w
+	}
+	letter := func(i int) bool {
+		if i < 0 || i >= len(w) {
+			return false
+		}
+		c := w[i]
+		return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80
+	}
+	switch strings.TrimRight(w, ".,;:!?") {
+	case "'em", "'til", "'cause", "'bout", "'round":
+		return w
+	}
+	var b strings.Builder
+	for i, c := range w {
+		switch {
+		case c == '"' || c == '“' || c == '”' || c == '«' || c == '»':
+			continue
+		case c == '\'' && !(letter(i-1) && letter(i+1)) && !(i > 0 && w[i-1] == 's' && !letter(i+1)):
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // nearWord corrects a one-letter slip (a letter left out, doubled or
 // swapped) in a word of five letters or more to a vocabulary word. A
-// changed letter is not corrected: "short" must not become "shoot".
-func (r *Rules) nearWord(w string) (string, bool) {
+// changed letter is not corrected: "short" must not become "shoot". Slips
+// that leave a letter out or swap two are looked up whole (slips holds
+// them, made from the vocabulary once); a letter too many is found by
+// taking each letter out in turn, in a buffer, without allocating.
+func (r *Rules) nearWord(w string, buf *[]byte) (string, bool) {
 	if len(w) < 5 || r.vocabulary[w] {
 		return "", false
 	}
-	for i := 0; i <= len(w); i++ {
-		if i < len(w) { // a letter too many
-			if c := w[:i] + w[i+1:]; len(c) >= 5 && r.vocabulary[c] {
-				return c, true
-			}
+	if v, ok := r.slips[w]; ok {
+		return v, true
+	}
+	for i := 0; i < len(w); i++ {
+		if len(w)-1 < 5 {
+			break
 		}
-		if i+1 < len(w) { // two letters swapped
-			if c := w[:i] + string(w[i+1]) + string(w[i]) + w[i+2:]; r.vocabulary[c] {
-				return c, true
-			}
+		if i == len(w)-1 && (w[i] == 's' || w[i] == 'd') {
+			continue // an ending, not a slip: "overdosed" is not "overdose"
 		}
-		for c := byte('a'); c <= 'z'; c++ { // a letter left out
-			if v := w[:i] + string(c) + w[i:]; r.vocabulary[v] {
-				return v, true
-			}
+		b := append(append((*buf)[:0], w[:i]...), w[i+1:]...)
+		*buf = b
+		if r.vocabulary[string(b)] {
+			return string(b), true
 		}
 	}
 	return "", false
+}
+
+// addSlips records the slips nearWord looks up whole for a vocabulary word:
+// each with one letter left out (of five letters or more) and each with two
+// letters swapped. The first word to claim a slip keeps it.
+func (r *Rules) addSlips(v string) {
+	claim := func(k string) {
+		if _, ok := r.slips[k]; !ok && !r.vocabulary[k] {
+			r.slips[k] = v
+		}
+	}
+	for i := 0; i < len(v); i++ {
+		if len(v)-1 >= 5 {
+			claim(v[:i] + v[i+1:])
+		}
+		if i+1 < len(v) && len(v) >= 5 && v[i] != v[i+1] {
+			claim(v[:i] + string(v[i+1]) + string(v[i]) + v[i+2:])
+		}
+	}
 }
 
 // negatedAt tells whether one of the three words before position i denies
@@ -488,8 +764,12 @@ func (r *Rules) negatedAt(text string, i, reach int) bool {
 			break
 		}
 	}
-	for j := len(before) - 1; j >= 0 && j >= len(before)-reach; j-- {
+	counted := 0
+	for j := len(before) - 1; j >= 0 && counted < reach; j-- {
 		w := strings.Trim(before[j], "'")
+		if !r.filler[w] {
+			counted++
+		}
 		if !r.negation[w] && !strings.HasSuffix(w, "n't") {
 			continue
 		}
@@ -524,6 +804,16 @@ var apostrophes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u02BC", "'
 // fold lower-cases text and takes accents off letters, so "Mañana" and
 // "manana" read alike.
 func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 || s[i] == '`' {
+			ascii = false
+			break
+		}
+	}
+	if ascii { // nothing to fold but case
+		return strings.ToLower(s)
+	}
 	var b strings.Builder
 	for _, c := range norm.NFD.String(strings.ToLower(apostrophes.Replace(s))) {
 		if unicode.Is(unicode.Mn, c) {

@@ -34,11 +34,21 @@ func NewTipTask(tipID string) *asynq.Task {
 type Queue struct {
 	client  *asynq.Client
 	triager *Triager
+	count   func(intake.Channel, Urgency) // nil: nothing counts
 }
 
 // NewQueue returns a queue that enqueues through client.
 func NewQueue(client *asynq.Client, triager *Triager) *Queue {
 	return &Queue{client: client, triager: triager}
+}
+
+// Counted returns a copy of the queue that calls count with each tip's
+// channel and urgency when it is first queued: cmd/tipline's
+// tipline_tips_received_total, by the rating this queue makes anyway.
+func (q *Queue) Counted(count func(intake.Channel, Urgency)) *Queue {
+	c := *q
+	c.count = count
+	return &c
 }
 
 // Enqueue queues a tip for triage once: the task ID is the tip's, so the
@@ -47,8 +57,14 @@ func (q *Queue) Enqueue(ctx context.Context, t *intake.Tip) error {
 	u := q.triager.Rate(t).Urgency
 	_, err := q.client.EnqueueContext(ctx, NewTipTask(t.ID),
 		asynq.Queue(string(u)), asynq.TaskID("triage:"+t.ID), asynq.MaxRetry(25))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // queued before, and counted then
+	}
+	if err != nil {
 		return fmt.Errorf("triage: enqueue: %w", err)
+	}
+	if q.count != nil {
+		q.count(t.Channel, u)
 	}
 	return nil
 }
@@ -88,18 +104,22 @@ func (h *Handler) ProcessTask(ctx context.Context, task *asynq.Task) error {
 		return err
 	}
 	if t.Status == intake.StatusReceived || t.Urgency == "" {
-		if err := h.store.SetTriage(ctx, t.ID, r.record(time.Now())); err != nil {
+		if err := h.store.SetTriage(ctx, t.ID, t.ReceivedAt, r.record(time.Now())); err != nil {
 			return err
 		}
 	}
 	h.log.Info("triaged", "code", t.Code(), "urgency", r.Urgency, "category", r.Category, "team", r.Team)
-	if !r.Urgency.Paged() {
-		return nil // routine tips wait in the team's queue
-	}
 	for _, team := range r.Teams {
+		if !r.Urgency.Paged() {
+			// Routine tips wait in the team's queue and its next digest.
+			if err := h.pager.Routine(ctx, team, t.ID, string(r.Urgency), t.ReceivedAt); err != nil {
+				return err
+			}
+			continue
+		}
 		err := h.pager.Enqueue(ctx, notify.Page{
-			TipID: t.ID, Cluster: r.Cluster, Team: team,
-			Urgency: string(r.Urgency), Org: h.orgName(t.Org), Code: t.Code(),
+			TipID: t.ID, Cluster: r.Cluster, Team: team, Urgency: string(r.Urgency),
+			Org: h.orgName(t.Org), Code: t.Code(), ReceivedAt: t.ReceivedAt,
 		})
 		if err != nil {
 			return err

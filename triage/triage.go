@@ -34,7 +34,7 @@ func NewTriager(rules *Rules, clusters *Clusters, router *Router) *Triager {
 // Triage rates a tip, joins it to its cluster and picks its teams.
 func (tr *Triager) Triage(ctx context.Context, t *intake.Tip) (Result, error) {
 	rt := tr.Rate(t)
-	cluster, err := tr.clusters.Join(ctx, t.Org, t.ID, t.Body)
+	cluster, err := tr.clusters.JoinReport(ctx, Report{Org: t.Org, TipID: t.ID, Body: t.Body, Location: t.Location, When: t.When, At: t.ReceivedAt})
 	if err != nil {
 		return Result{}, err
 	}
@@ -58,5 +58,5 @@ func rateText(t *intake.Tip) string {
 
 // record is how a triage result is kept on the tip.
 func (r Result) record(at time.Time) intake.Triage {
-	return intake.Triage{Urgency: string(r.Urgency), Team: r.Team, Cluster: r.Cluster, Reasons: r.Reasons, At: at}
+	return intake.Triage{Urgency: string(r.Urgency), Category: r.Category, Teams: r.Teams, Cluster: r.Cluster, Reasons: r.Reasons, At: at}
 }

@@ -93,6 +93,21 @@ func TestRate(t *testing.T) {
 		{"mi mamá me va a matar si ve mis calificaciones", "", false, triage.Low, "hyperbole", "me va a matar"},
 		{"mi amiga dice que ya no quiere vivir", "", false, triage.High, "self_harm", "no quiere vivir"},
 		{"unos niños se burlan de mi hija todos los dias", "", false, triage.Normal, "bullying", "se burlan"},
+		// Intent and harm apart in one clause; veiled verbs with a person; quoted words.
+		{"he said he would come back on Sunday during mass and shoot the priest", "", false, triage.Critical, "threat", "shoot the priest"},
+		{"he said he'll come in and 'handle' the payroll lady by Friday", "", false, triage.Critical, "threat", "handle the payroll lady"},
+		{"someone found a kill list with 9 names and 4/3 at the top", "", false, triage.Critical, "imminent", "4/3"},
+		{"she posted her last video thanking everyone for everything and won't pick up", "", false, triage.Critical, "unreachable", "pick up"},
+		{"My son's reading tutor asked him to send pictures of himself and said it was just between them", "", false, triage.High, "secrecy", "just between them"},
+		// A denied statement denies its words; a filler does not stop a denial.
+		{"he wasn't going to bring a gun or anything, he wants the name-calling to stop", "", false, triage.Normal, "negated", "gun"},
+		{"he has not said anything about hurting himself, he is just withdrawn", "", false, triage.Normal, "negated", "hurting himself"},
+		// Look-alikes: a rival team, food, a drill, a logo, a slip that is a real word.
+		{"we're gonna kill the other team friday night", "", false, triage.Low, "hyperbole", "kill the other team"},
+		{"im gonna murder this pizza at lunch", "", false, triage.Low, "hyperbole", "murder this pizza"},
+		{"the active shooter response training was helpful", "", false, triage.Low, "harmless", "active shooter response training"},
+		{"he keeps watching mass shooting videos and says the next one will be here", "", false, triage.High, "veiled_threat", "next one will be here"},
+		{"he's been angry and punched a locker but he's talking to the counselor", "", false, triage.Normal, "concerning", "punched a locker"},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			got := r.Rate(triage.Input{Text: tc.text, Category: tc.category, Danger: tc.danger})
@@ -235,7 +250,7 @@ func TestHandlerTriagesAndQueuesPage(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	in := intake.New(store, triage.NewQueue(client, tr), log)
 	teams := []notify.Team{{ID: "lincoln", Name: "Lincoln", OnCall: []notify.Reviewer{{Name: "Ana", Phone: "+15555550101"}}}}
-	pager := notify.NewPager(rdb, client, notify.NewOutbox(rdb, log), teams, "https://tips.example.org", log)
+	pager := notify.NewPager(notify.Config{Redis: rdb, Queue: client, Phone: notify.NewOutbox(rdb, log), Teams: teams, PublicURL: "https://tips.example.org", Log: log})
 	h := triage.NewHandler(store, tr, pager, func(string) string { return "Lincoln High" }, log)
 
 	rc, err := in.Submit(ctx, intake.Report{Org: "lincoln-high", Body: "Sam says he is bringing a gun tomorrow"})
@@ -251,10 +266,10 @@ func TestHandlerTriagesAndQueuesPage(t *testing.T) {
 	require.Equal(t, rc.TipID, tip.Cluster)
 	require.NotEmpty(t, tip.Reasons)
 
-	pages := redistest.Pending(t, db, "critical", notify.TypePage)
-	require.Len(t, pages, 1, "one page for the team, however often triage runs")
+	pages := redistest.Pending(t, db, "critical", notify.TypeStep)
+	require.Len(t, pages, 1, "one escalation for the team, however often triage runs")
 	require.NotContains(t, string(pages[0].Payload), "gun")
-	require.Contains(t, string(pages[0].Payload), `"team":"lincoln"`)
+	require.Contains(t, string(pages[0].Payload), `"esc":"lincoln:`+rc.TipID)
 
 	ids, err := store.Received(ctx, time.Now().Add(time.Hour), 10)
 	require.NoError(t, err)

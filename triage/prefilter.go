@@ -1,0 +1,366 @@
+package triage
+
+import (
+	"regexp/syntax"
+	"slices"
+	"strings"
+)
+
+// Rating a report must cost microseconds, not milliseconds: the workers
+// drain thousands of reports a second. Go's regular expressions are
+// linear-time but slow on long alternations, and most of the rules' several
+// hundred patterns cannot match most reports. So each pattern is compiled
+// on its own (small programs run on Go's fast backtracker), and each is
+// tried only when the report contains a word the pattern cannot match
+// without ("gun" for "bring(ing)? a gun"). One pass of an Aho-Corasick
+// automaton over the report finds those words for every pattern at once.
+
+// minLiteral is the shortest word worth gating a pattern on: "a" or "he" is
+// in every report and saves nothing.
+const minLiteral = 2
+
+// maxLiterals bounds one pattern's gate: a pattern that can start with
+// any of hundreds of words is cheaper to try than to gate.
+const maxLiterals = 256
+
+// maxPrefixes bounds the words a pattern is anchored at: each is looked for
+// in the report.
+const maxPrefixes = 256
+
+// required returns sets of strings such that every match of the pattern
+// contains one string of each set: for "{intend} {hurt} {target}", the
+// ways to say "will", the ways to say "kill" and the targets. No sets means
+// nothing worth checking for (the pattern is then always tried). The
+// pattern is matched on folded, lower-case text and written in lower case,
+// so literals are compared as they are.
+func required(pattern string) [][]string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	var out [][]string
+	keep := func(set []string) {
+		if len(set) > 0 && len(set) <= maxLiterals && shortest(set) >= minLiteral {
+			out = append(out, set)
+		}
+	}
+	if re.Op != syntax.OpConcat {
+		set, _ := literals(re)
+		keep(set)
+		return out
+	}
+	// Each part of a sequence is required: runs of exact parts as the
+	// words they multiply into, the others by their own literals.
+	run := []string{""}
+	for _, sub := range re.Sub {
+		set, exact := literals(sub)
+		if exact && len(run)*len(set) <= maxLiterals {
+			run = product(run, set)
+			continue
+		}
+		keep(run)
+		run = []string{""}
+		keep(set)
+	}
+	keep(run)
+	return out
+}
+
+// prefixes returns the words every match of the pattern starts with ("will
+// ", "would " for "(?:will|would) kill"), or nil when they are not few and
+// long enough to look for.
+func prefixes(pattern string) []string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	run := []string{""}
+	for _, sub := range subs {
+		set, exact := literals(sub)
+		if !exact || len(run)*len(set) > maxPrefixes {
+			break
+		}
+		run = product(run, set)
+	}
+	if shortest(run) < minLiteral || len(run) > maxPrefixes {
+		return nil
+	}
+	for _, w := range run {
+		if strings.ContainsAny(w, "0123456789") { // the gate's zeros are not the text's digits
+			return nil
+		}
+	}
+	return run
+}
+
+// literals is required's walk of the syntax tree. It answers a set of
+// strings one of which every match contains, nil for none ("no
+// requirement"), and whether the node matches exactly the strings of the
+// set and nothing else ("guns?" is exactly "gun" or "guns"), in which case
+// a sequence of such nodes multiplies into longer words ("a gun", "the
+// guns").
+func literals(re *syntax.Regexp) (set []string, exact bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return []string{""}, true
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil, false
+		}
+		return []string{digitsAsZero(string(re.Rune))}, true
+	case syntax.OpCharClass:
+		// A few single letters ("[sz]") are exact, and so are digits: the
+		// gate reads every digit as "0". Wider classes say nothing.
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
+				if len(out) == 8 {
+					return nil, false
+				}
+				l := string(c)
+				if c >= '0' && c <= '9' {
+					l = "0"
+				}
+				if !slices.Contains(out, l) {
+					out = append(out, l)
+				}
+			}
+		}
+		return out, true
+	case syntax.OpCapture:
+		return literals(re.Sub[0])
+	case syntax.OpQuest:
+		if s, ok := literals(re.Sub[0]); ok {
+			return union([]string{""}, s), true
+		}
+		return nil, false
+	case syntax.OpPlus:
+		s, _ := literals(re.Sub[0])
+		return s, false
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			s, _ := literals(re.Sub[0])
+			return s, false
+		}
+		return nil, false
+	case syntax.OpAlternate:
+		var out []string
+		exact = true
+		for _, sub := range re.Sub {
+			s, ok := literals(sub)
+			if s == nil || len(out)+len(s) > maxLiterals {
+				return nil, false
+			}
+			exact = exact && ok
+			out = union(out, s)
+		}
+		return out, exact
+	case syntax.OpConcat:
+		// Exact parts in a row multiply into longer words; of the runs and
+		// the other parts, the one whose shortest word is longest gates
+		// best.
+		var best []string
+		consider := func(s []string) {
+			if s != nil && (best == nil || strength(s) > strength(best) ||
+				strength(s) == strength(best) && len(s) < len(best)) {
+				best = s
+			}
+		}
+		run, allExact := []string{""}, true
+		for _, sub := range re.Sub {
+			s, ok := literals(sub)
+			if ok && len(run)*len(s) <= maxLiterals {
+				run = product(run, s)
+				continue
+			}
+			allExact = false
+			consider(run)
+			run = []string{""}
+			consider(s)
+		}
+		if allExact {
+			return run, true
+		}
+		consider(run)
+		return best, false
+	}
+	return nil, false
+}
+
+func product(a, b []string) []string {
+	out := make([]string, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, x+y)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func union(a, b []string) []string {
+	out := append(append([]string{}, a...), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// strength is how well a set of words gates: the length of its weakest
+// word, where a word in nearly every report ("with", "the", "going to")
+// is worth nothing.
+func strength(set []string) int {
+	n := -1
+	for _, s := range set {
+		l := len(s)
+		if common[strings.TrimSpace(s)] {
+			l = 0
+		}
+		if n < 0 || l < n {
+			n = l
+		}
+	}
+	return n
+}
+
+var common = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`a an the is are was were be been with w has have had got get to in on at of
+		and or i he she they you we it his her their my your our will would going going to want to that this
+		for from about not no so just like all some what when where who there then him them me us`) {
+		common[w] = true
+	}
+}
+
+// digitsAsZero is how the gate reads digits: all alike, so that "\d{3}"
+// gates on "000".
+func digitsAsZero(s string) string {
+	if !strings.ContainsAny(s, "123456789") {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c >= '1' && c <= '9' {
+			b[i] = '0'
+		}
+	}
+	return string(b)
+}
+
+func shortest(set []string) int {
+	n := -1
+	for _, s := range set {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
+}
+
+// gate finds, in one pass over a text, which gated patterns may match it.
+// It is an Aho-Corasick automaton over bytes, built once, read-only after.
+type gate struct {
+	class [256]uint8 // byte → symbol; 0 is any byte no literal has
+	nsym  int
+	next  []int32 // node*nsym + symbol → node, failures already followed
+	out   [][]int32
+	dict  []int32 // the nearest node on the failure chain with output, or -1
+}
+
+// newGate builds the automaton; pats[i] are the literals of pattern i.
+func newGate(pats [][]string) *gate {
+	g := &gate{nsym: 1}
+	g.class['0'] = uint8(g.nsym)
+	g.nsym++
+	for c := '1'; c <= '9'; c++ {
+		g.class[c] = g.class['0']
+	}
+	for _, lits := range pats {
+		for _, l := range lits {
+			for i := 0; i < len(l); i++ {
+				if g.class[l[i]] == 0 {
+					g.class[l[i]] = uint8(g.nsym)
+					g.nsym++
+				}
+			}
+		}
+	}
+	// The trie.
+	g.next = make([]int32, g.nsym)
+	g.out = [][]int32{nil}
+	for p, lits := range pats {
+		for _, l := range lits {
+			n := int32(0)
+			for i := 0; i < len(l); i++ {
+				s := int(g.class[l[i]])
+				if g.next[int(n)*g.nsym+s] == 0 {
+					g.next[int(n)*g.nsym+s] = int32(len(g.out))
+					g.out = append(g.out, nil)
+					g.next = append(g.next, make([]int32, g.nsym)...)
+				}
+				n = g.next[int(n)*g.nsym+s]
+			}
+			if !slices.Contains(g.out[n], int32(p)) {
+				g.out[n] = append(g.out[n], int32(p))
+			}
+		}
+	}
+	// Failure links, breadth first, folded into the transition table.
+	fail := make([]int32, len(g.out))
+	g.dict = make([]int32, len(g.out))
+	g.dict[0] = -1
+	queue := []int32{}
+	for s := 1; s < g.nsym; s++ {
+		if c := g.next[s]; c != 0 {
+			queue = append(queue, c)
+			g.dict[c] = -1
+		}
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for s := 1; s < g.nsym; s++ {
+			c := g.next[int(n)*g.nsym+s]
+			f := g.next[int(fail[n])*g.nsym+s]
+			if c == 0 {
+				g.next[int(n)*g.nsym+s] = f
+				continue
+			}
+			fail[c] = f
+			if len(g.out[f]) > 0 {
+				g.dict[c] = f
+			} else {
+				g.dict[c] = g.dict[f]
+			}
+			queue = append(queue, c)
+		}
+	}
+	return g
+}
+
+// mark sets hit[p] for every set p one of whose literals is in text.
+func (g *gate) mark(text string, hit []uint8) {
+	n := int32(0)
+	for i := 0; i < len(text); i++ {
+		n = g.next[int(n)*g.nsym+int(g.class[text[i]])]
+		for o := n; o > 0; o = g.dict[o] {
+			for _, p := range g.out[o] {
+				hit[p] = 1
+			}
+			if g.dict[o] < 0 {
+				break
+			}
+		}
+	}
+}
