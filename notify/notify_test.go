@@ -3,12 +3,10 @@ package notify_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 	"testing"
 
-	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 	"github.com/tipline/tipline/internal/redistest"
 	"github.com/tipline/tipline/notify"
@@ -64,71 +62,6 @@ func TestTwilioErrorsSortIntoRetryAndGiveUp(t *testing.T) {
 	err = unreachable.Send(ctx, "+15555550101", "x")
 	require.Error(t, err)
 	require.False(t, notify.Permanent(err), "a network error is worth retrying")
-}
-
-func newPager(t *testing.T, s notify.Sender, logs *bytes.Buffer) *notify.Pager {
-	rdb := redistest.New(t, db)
-	client := asynq.NewClient(redistest.AsynqOpt(db))
-	t.Cleanup(func() { client.Close() })
-	teams := []notify.Team{{ID: "lincoln", Name: "Lincoln", OnCall: []notify.Reviewer{{Name: "Ana", Phone: "+15555550101"}, {Name: "Ben", Phone: "+15555550102"}}}}
-	return notify.NewPager(rdb, client, s, teams, "https://tips.example.org", slog.New(slog.NewTextHandler(logs, nil)))
-}
-
-func pageTask(p notify.Page) *asynq.Task {
-	b, _ := json.Marshal(p)
-	return asynq.NewTask(notify.TypePage, b)
-}
-
-func TestPageReachesOnCallOnce(t *testing.T) {
-	tw := twiliotest.New(sid, token)
-	defer tw.Close()
-	s, err := notify.NewTwilio(sid, token, from, tw.URL)
-	require.NoError(t, err)
-	logs := &bytes.Buffer{}
-	pg := newPager(t, s, logs)
-	ctx := context.Background()
-	p := notify.Page{TipID: "7KQ2MXABCDEFGHJK", Cluster: "7KQ2MXABCDEFGHJK", Team: "lincoln", Urgency: "critical", Org: "Lincoln High School", Code: "7KQ2MX"}
-
-	require.NoError(t, pg.ProcessTask(ctx, pageTask(p)))
-	require.NoError(t, pg.ProcessTask(ctx, pageTask(p)), "a retried task")
-	msgs := tw.Messages()
-	require.Len(t, msgs, 1, "one page, however often the task runs")
-	require.Equal(t, "+15555550101", msgs[0].To, "the first on-call reviewer is paged")
-	require.Equal(t, "tipline CRITICAL tip 7KQ2MX for Lincoln High School. Open https://tips.example.org/review/tips/7KQ2MXABCDEFGHJK", msgs[0].Body)
-	require.LessOrEqual(t, len(msgs[0].Body), 160, "a page fits one SMS segment")
-
-	log, err := pg.Log(ctx, p.TipID)
-	require.NoError(t, err)
-	require.Len(t, log, 1)
-	require.Equal(t, "Ana", log[0].Reviewer)
-	require.NotContains(t, logs.String(), "+15555550101", "phone numbers are never logged")
-
-	// Enqueueing the same page again after it was sent does nothing.
-	require.NoError(t, pg.Enqueue(ctx, p))
-	_, err = asynq.NewInspector(redistest.AsynqOpt(db)).ListPendingTasks("critical")
-	require.ErrorIs(t, err, asynq.ErrQueueNotFound, "nothing was ever queued")
-}
-
-func TestPageFailuresRetryOrGiveUp(t *testing.T) {
-	tw := twiliotest.New(sid, token)
-	defer tw.Close()
-	s, err := notify.NewTwilio(sid, token, from, tw.URL)
-	require.NoError(t, err)
-	pg := newPager(t, s, &bytes.Buffer{})
-	ctx := context.Background()
-	p := notify.Page{TipID: "T1", Cluster: "T1", Team: "lincoln", Urgency: "high", Org: "Lincoln", Code: "T1"}
-
-	tw.FailNext(503)
-	err = pg.ProcessTask(ctx, pageTask(p))
-	require.Error(t, err)
-	require.NotErrorIs(t, err, asynq.SkipRetry, "a Twilio 5xx is retried")
-	require.NoError(t, pg.ProcessTask(ctx, pageTask(p)), "the retry goes through")
-	require.Len(t, tw.Messages(), 1)
-
-	p.Cluster, p.TipID = "T2", "T2"
-	tw.FailNext(400)
-	require.ErrorIs(t, pg.ProcessTask(ctx, pageTask(p)), asynq.SkipRetry, "a Twilio 4xx is not retried")
-	require.ErrorIs(t, pg.ProcessTask(ctx, asynq.NewTask(notify.TypePage, []byte("{"))), asynq.SkipRetry, "a bad payload is not retried")
 }
 
 func TestOutboxKeepsMaskedMessages(t *testing.T) {

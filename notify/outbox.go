@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -70,4 +71,38 @@ func (o *Outbox) Messages(ctx context.Context) ([]OutboxMessage, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// Call keeps a page call as a message saying it rang: in development the
+// console shows that a critical page would have called.
+func (o *Outbox) Call(ctx context.Context, to, twiml string) error {
+	return o.Send(ctx, to, "[voice call] "+twiml)
+}
+
+// Sent tells whether the outbox holds this text to this number since then.
+func (o *Outbox) Sent(ctx context.Context, to, body string, since time.Time) (bool, error) {
+	return o.holds(ctx, to, since, func(b string) bool { return b == body })
+}
+
+// Called tells whether the outbox holds a call to this number since then.
+func (o *Outbox) Called(ctx context.Context, to string, since time.Time) (bool, error) {
+	return o.holds(ctx, to, since, func(b string) bool { return strings.HasPrefix(b, "[voice call] ") })
+}
+
+func (o *Outbox) holds(ctx context.Context, to string, since time.Time, match func(string) bool) (bool, error) {
+	msgs, err := o.Messages(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range msgs {
+		if m.To == maskPhone(to) && !m.At.Before(since) && match(m.Body) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// SendTracked sends like Send: the outbox has no delivery to report.
+func (o *Outbox) SendTracked(ctx context.Context, to, body, _ string) error {
+	return o.Send(ctx, to, body)
 }

@@ -85,35 +85,9 @@ func (t *Twilio) Media(ctx context.Context, mediaURL string, limit int64) ([]byt
 }
 
 // Send sends body to the number to, as single-segment parts (see Split).
-// Twilio's 4xx answers (bad number,
-// unsubscribed recipient) are permanent; 429, 5xx and network errors are
-// worth retrying.
+// Errors sort into permanent and worth retrying (see sortError).
 func (t *Twilio) Send(ctx context.Context, to, body string) error {
-	// twilio-go has no context support; the HTTP client's timeout bounds
-	// each call instead.
-	for _, part := range Split(body) {
-		if err := t.send(to, part); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// send sends one single-segment text.
-func (t *Twilio) send(to, body string) error {
-	p := &openapi.CreateMessageParams{}
-	p.SetTo(to)
-	p.SetFrom(t.from)
-	p.SetBody(body)
-	_, err := t.client.Api.CreateMessage(p)
-	if err == nil {
-		return nil
-	}
-	var te *twclient.TwilioRestError
-	if errors.As(err, &te) && te.Status >= 400 && te.Status < 500 && te.Status != http.StatusTooManyRequests {
-		return &PermanentError{Err: fmt.Errorf("notify: twilio: status %d, code %d", te.Status, te.Code)}
-	}
-	return fmt.Errorf("notify: twilio: %w", err)
+	return t.SendTracked(ctx, to, body, "")
 }
 
 // rebase sends requests for Twilio's API host to another scheme and host,
@@ -134,4 +108,103 @@ func (r *rebase) RoundTrip(req *http.Request) (*http.Response, error) {
 	req.URL.Path = strings.TrimSuffix(r.to.Path, "/") + req.URL.Path
 	req.Host = r.to.Host
 	return r.next.RoundTrip(req)
+}
+
+// Call rings to and plays twiml. Errors sort as Send's do.
+func (t *Twilio) Call(ctx context.Context, to, twiml string) error {
+	p := &openapi.CreateCallParams{}
+	p.SetTo(to)
+	p.SetFrom(t.from)
+	p.SetTwiml(twiml)
+	p.SetTimeout(30)
+	_, err := t.client.Api.CreateCall(p)
+	return sortError(err)
+}
+
+// Sent tells whether a text whose first part is body's went to a number
+// at or after since, by listing the account's recent messages to it.
+func (t *Twilio) Sent(ctx context.Context, to, body string, since time.Time) (bool, error) {
+	p := &openapi.ListMessageParams{}
+	p.SetTo(to)
+	p.SetFrom(t.from)
+	p.SetPageSize(50)
+	p.SetLimit(50)
+	msgs, err := t.client.Api.ListMessage(p)
+	if err != nil {
+		return false, sortError(err)
+	}
+	first := Split(body)[0]
+	for _, m := range msgs {
+		if m.Body != nil && *m.Body == first && createdSince(m.DateCreated, since) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Called tells whether a call went to a number at or after since. Calls
+// carry no text to match, so any call to the number counts: pages to one
+// person are minutes apart, retries seconds.
+func (t *Twilio) Called(ctx context.Context, to string, since time.Time) (bool, error) {
+	p := &openapi.ListCallParams{}
+	p.SetTo(to)
+	p.SetFrom(t.from)
+	p.SetPageSize(20)
+	p.SetLimit(20)
+	calls, err := t.client.Api.ListCall(p)
+	if err != nil {
+		return false, sortError(err)
+	}
+	for _, c := range calls {
+		if createdSince(c.DateCreated, since) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// createdSince reads Twilio's RFC 2822 date_created. Twilio's clock may
+// run a little behind ours: two seconds of slack.
+func createdSince(created *string, since time.Time) bool {
+	if created == nil {
+		return false
+	}
+	at, err := time.Parse(time.RFC1123Z, *created)
+	if err != nil {
+		return false
+	}
+	return !at.Before(since.Add(-2 * time.Second))
+}
+
+// sortError makes Twilio's 4xx answers (bad number, unsubscribed
+// recipient) permanent; 429, 5xx and network errors are worth retrying.
+func sortError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *twclient.TwilioRestError
+	if errors.As(err, &te) && te.Status >= 400 && te.Status < 500 && te.Status != http.StatusTooManyRequests {
+		return &PermanentError{Err: fmt.Errorf("notify: twilio: status %d, code %d", te.Status, te.Code)}
+	}
+	return fmt.Errorf("notify: twilio: %w", err)
+}
+
+// SendTracked sends like Send, and when statusURL is set Twilio posts
+// each part's delivery status there.
+func (t *Twilio) SendTracked(ctx context.Context, to, body, statusURL string) error {
+	// twilio-go has no context support; the HTTP client's timeout bounds
+	// each call instead.
+	for _, part := range Split(body) {
+		p := &openapi.CreateMessageParams{}
+		p.SetTo(to)
+		p.SetFrom(t.from)
+		p.SetBody(part)
+		if statusURL != "" {
+			p.SetStatusCallback(statusURL)
+		}
+		if _, err := t.client.Api.CreateMessage(p); err != nil {
+			return sortError(err)
+		}
+	}
+	return nil
 }
