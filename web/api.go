@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,17 +60,19 @@ func (h *handler) apiErrorBody(c echo.Context, p *apiProblem) apiError {
 
 // Keys of the API's own messages about a request it cannot read.
 const (
-	keyAPIUnsupported  = "api.unsupported_media_type"
-	keyAPITooLarge     = "api.too_large"
-	keyAPIEmpty        = "api.empty"
-	keyAPIEndsEarly    = "api.ends_early"
-	keyAPISyntax       = "api.syntax"
-	keyAPINotObject    = "api.not_object"
-	keyAPIFieldText    = "api.field_text"
-	keyAPIFieldBool    = "api.field_bool"
-	keyAPIUnknownField = "api.unknown_field"
-	keyAPINotJSON      = "api.not_json"
-	keyAPIOneObject    = "api.one_object"
+	keyAPIUnsupported    = "api.unsupported_media_type"
+	keyAPITooLarge       = "api.too_large"
+	keyAPIEmpty          = "api.empty"
+	keyAPIEndsEarly      = "api.ends_early"
+	keyAPISyntax         = "api.syntax"
+	keyAPINotObject      = "api.not_object"
+	keyAPIFieldText      = "api.field_text"
+	keyAPIFieldBool      = "api.field_bool"
+	keyAPIUnknownField   = "api.unknown_field"
+	keyAPINotJSON        = "api.not_json"
+	keyAPIOneObject      = "api.one_object"
+	keyAPINotUTF8        = "api.not_utf8"
+	keyAPIDuplicateField = "api.duplicate_field"
 )
 
 // decodeJSON reads a request body into dst strictly: JSON only, no unknown
@@ -83,19 +87,80 @@ func decodeJSON(c echo.Context, dst any) error {
 	if req.ContentLength > apiBodyLimit {
 		return problem(http.StatusRequestEntityTooLarge, "", keyAPITooLarge, "kb", apiBodyLimit>>10)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, apiBodyLimit))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, apiBodyLimit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return problem(http.StatusRequestEntityTooLarge, "", keyAPITooLarge, "kb", apiBodyLimit>>10)
+		}
+		return problem(http.StatusBadRequest, "", keyAPIEndsEarly)
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD and let
+	// a repeated key's last value win; a client sending either has a bug
+	// worth hearing about, and a report must say what its sender meant.
+	if !utf8.Valid(body) {
+		return problem(http.StatusBadRequest, "", keyAPINotUTF8)
+	}
+	if name, ok := duplicateKey(body); ok {
+		return problem(http.StatusBadRequest, name, keyAPIDuplicateField, "field", name)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonProblem(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return problem(http.StatusRequestEntityTooLarge, "", keyAPITooLarge, "kb", apiBodyLimit>>10)
-		}
 		return problem(http.StatusBadRequest, "", keyAPIOneObject)
 	}
 	return nil
+}
+
+// duplicateKey finds the first key that appears twice in one object of a
+// JSON text, at any depth. Invalid JSON finds none: the decoder says what
+// is wrong with it.
+func duplicateKey(b []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next string token is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		top := len(stack) - 1
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top >= 0 && stack[top].object {
+					stack[top].key = true // the value is done once it closes
+				}
+				stack = append(stack, frame{object: v == '{', keys: map[string]bool{}, key: v == '{'})
+			default:
+				stack = stack[:top]
+			}
+			continue
+		case string:
+			if top >= 0 && stack[top].object && stack[top].key {
+				// encoding/json matches keys to fields ignoring case, so
+				// "body" and "Body" name one field.
+				k := strings.ToLower(v)
+				if stack[top].keys[k] {
+					return v, true
+				}
+				stack[top].keys[k] = true
+				stack[top].key = false
+				continue
+			}
+		}
+		if top >= 0 && stack[top].object {
+			stack[top].key = true // a value was read: a key comes next
+		}
+	}
 }
 
 // jsonProblem says in words what was wrong with a JSON body. Go's own

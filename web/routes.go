@@ -38,6 +38,12 @@ func (h *handler) routes(e *echo.Echo, reg prometheus.Gatherer) {
 
 	// SMS, operations.
 	e.POST("/sms/twilio", h.smsTwilio)
+	e.POST("/voice/twilio/ack", h.voiceAck)
+	e.POST("/sms/twilio/status", h.smsStatus)
 	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	// The reviewer dashboard, behind sign-in (review.go).
+	h.reviewRoutes(e)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tipline/tipline/intake"
+	"github.com/tipline/tipline/intake/timeline"
 	"github.com/tipline/tipline/internal/redistest"
 	"github.com/tipline/tipline/notify"
 	"github.com/tipline/tipline/notify/twiliotest"
@@ -23,25 +24,31 @@ const (
 	smsURL      = "https://tips.example.org/sms/twilio"
 	smsReporter = "+15555550188"
 	smsReviewer = "+15555550101"
+	voiceURL    = "https://tips.example.org/voice/twilio/ack"
 )
 
 // withSMS turns the SMS channel on, with Twilio at a local server.
-func withSMS(t *testing.T, tw *twiliotest.Server, sms **intake.SMS) option {
+func withSMS(t *testing.T, tw *twiliotest.Server, sms **intake.SMS, pg **notify.Pager) option {
 	return func(cfg *web.Config, f *fixture) {
 		sender, err := notify.NewTwilio(tw.SID, tw.Token, "+15555550000", tw.URL)
 		require.NoError(t, err)
 		client := asynq.NewClient(redistest.AsynqOpt(3))
 		t.Cleanup(func() { client.Close() })
 		*sms = intake.NewSMS(cfg.Intake, client, sender)
+		*pg = notify.NewPager(notify.Config{
+			Redis: cfg.Redis, Queue: client, Phone: sender, PublicURL: "https://tips.example.org",
+			Teams: []notify.Team{{ID: "north", Name: "North", OnCall: []notify.Reviewer{{Name: "Ana", Phone: smsReviewer}}}},
+		})
 		cfg.SMS = &web.SMS{
-			Channel: *sms, Twilio: sender, AuthToken: tw.Token, WebhookURL: smsURL,
+			Channel: *sms, Twilio: sender, AuthToken: tw.Token, WebhookURL: smsURL, VoiceURL: voiceURL,
+			StatusURL: "https://tips.example.org/sms/twilio/status",
 			OrgForNumber: func(to string) string {
 				if to == "+15555550001" {
 					return "north-high"
 				}
 				return ""
 			},
-			IsReviewer: func(from string) bool { return from == smsReviewer },
+			Reviewers: *pg,
 		}
 	}
 }
@@ -50,13 +57,14 @@ type smsFixture struct {
 	*fixture
 	tw  *twiliotest.Server
 	sms *intake.SMS
+	pg  *notify.Pager
 }
 
 func newSMSFixture(t *testing.T) *smsFixture {
 	tw := twiliotest.New("AC0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef")
 	t.Cleanup(tw.Close)
 	f := &smsFixture{tw: tw}
-	f.fixture = newFixture(t, withSMS(t, tw, &f.sms))
+	f.fixture = newFixture(t, withSMS(t, tw, &f.sms, &f.pg))
 	return f
 }
 
@@ -163,11 +171,84 @@ func TestSMSWebhookRefusesForgeries(t *testing.T) {
 
 func TestSMSWebhookReviewerReplyIsNoTip(t *testing.T) {
 	f := newSMSFixture(t)
-	form := url.Values{"MessageSid": {"SM9"}, "From": {smsReviewer}, "Body": {"12a"}}
+	form := url.Values{"MessageSid": {"SM9"}, "From": {smsReviewer}, "Body": {"is this thing on"}}
 	rec := f.post(form, twiliotest.Sign(f.tw.Token, smsURL, form))
 	require.Equal(t, http.StatusOK, rec.Code)
-	require.NotContains(t, rec.Body.String(), "<Message>")
+	require.Contains(t, rec.Body.String(), "reply with its code and an a", "the reviewer learns how to acknowledge")
 	require.Zero(t, f.pendingTasks(t), "a reviewer's reply never opens a tip")
+}
+
+// page pages the reviewer about a critical tip, running the paging tasks
+// by hand, and returns the page's ack code.
+func (f *smsFixture) page(t *testing.T, tip string) string {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, f.pg.Enqueue(ctx, notify.Page{TipID: tip, Team: "north", Urgency: "high", Org: "North High", Code: tip[:4]}))
+	for _, typ := range []string{notify.TypeStep, notify.TypeSend} {
+		for _, task := range redistest.Pending(t, 3, "high", typ) {
+			require.NoError(t, f.pg.ProcessTask(ctx, asynq.NewTask(task.Type, task.Payload)))
+		}
+	}
+	msgs := f.tw.Messages()
+	require.NotEmpty(t, msgs)
+	m := regexp.MustCompile(`Reply (\d+)a to acknowledge`).FindStringSubmatch(msgs[len(msgs)-1].Body)
+	require.NotNil(t, m, msgs[len(msgs)-1].Body)
+	return m[1]
+}
+
+func TestSMSWebhookReviewerAcknowledges(t *testing.T) {
+	f := newSMSFixture(t)
+	code := f.page(t, "TIPW000001")
+	before := f.pendingTasks(t)
+	form := url.Values{"MessageSid": {"SM10"}, "From": {smsReviewer}, "Body": {code + "a"}}
+	rec := f.post(form, twiliotest.Sign(f.tw.Token, smsURL, form))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Contains(t, rec.Body.String(), "acknowledged tip TIPW. Paging has stopped.")
+	require.Equal(t, before, f.pendingTasks(t), "the acknowledgement opened no tip")
+}
+
+func TestDeliveryReportIsSignedAndRecorded(t *testing.T) {
+	f := newSMSFixture(t)
+	f.page(t, "TIPS000001")
+	cb := f.tw.Messages()[0].StatusCallback
+	require.NotEmpty(t, cb, "pages ask for delivery reports")
+	u, err := url.Parse(cb)
+	require.NoError(t, err)
+	post := func(form url.Values, signedURL string) int {
+		req := httptest.NewRequest(http.MethodPost, u.Path+"?"+u.RawQuery, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", twiliotest.Sign(f.tw.Token, signedURL, form))
+		return f.serve(req).Code
+	}
+	form := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}}
+	require.Equal(t, http.StatusForbidden, post(form, "https://tips.example.org/sms/twilio/status?esc=other"))
+	require.Equal(t, http.StatusNoContent, post(form, cb))
+	events, err := timeline.New(f.rdb).List(context.Background(), "TIPS000001")
+	require.NoError(t, err)
+	_, ok := timeline.First(events, timeline.Delivered)
+	require.True(t, ok, "the delivery is on the tip's timeline")
+}
+
+func TestVoiceKeypressIsSignedAndAcknowledges(t *testing.T) {
+	f := newSMSFixture(t)
+	code := f.page(t, "TIPV000001")
+	post := func(query string, form url.Values, signedURL string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/voice/twilio/ack?"+query, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if signedURL != "" {
+			req.Header.Set("X-Twilio-Signature", twiliotest.Sign(f.tw.Token, signedURL, form))
+		}
+		return f.serve(req)
+	}
+	form := url.Values{"CallSid": {"CA1"}, "From": {"+15555550000"}, "To": {smsReviewer}, "Digits": {"1"}}
+	require.Equal(t, http.StatusForbidden, post("code="+code, form, "").Code, "unsigned")
+	require.Equal(t, http.StatusForbidden, post("code="+code, form, voiceURL+"?code=999").Code, "signed for another page")
+
+	rec := post("code="+code, form, voiceURL+"?code="+code)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Contains(t, rec.Body.String(), "<Say>Acknowledged.")
+	rec = post("code="+code, form, voiceURL+"?code="+code)
+	require.Contains(t, rec.Body.String(), "Already acknowledged by Ana")
 }
 
 func TestSMSWebhookMMS(t *testing.T) {

@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tipline/tipline/intake"
+	"github.com/tipline/tipline/web/account"
+	"github.com/tipline/tipline/web/audit"
 )
 
 // Config is everything the web layer needs; cmd/tipline builds it.
@@ -32,8 +35,19 @@ type Config struct {
 	RateLimit     int                   // reports per client per minute; 0 = off
 	Registry      *prometheus.Registry  // /metrics serves it
 	Log           *slog.Logger
-	SecureCookies bool // true when the public URL is https
-	SMS           *SMS // nil: no Twilio account, the SMS webhook answers 501
+	SecureCookies bool           // true when the public URL is https
+	SMS           *SMS           // nil: no Twilio account, the SMS webhook answers 501
+	Accounts      *account.Store // reviewer accounts and sessions; nil: one on Redis and Keys
+	Audit         *audit.Log     // the reviewer dashboard's audit log; nil: one on Redis
+	// Ready is /readyz's check beyond Redis (the workers, for a process
+	// that runs them); nil: Redis alone.
+	Ready func(context.Context) error
+
+	// The reviewer dashboard's pages (review_pages.go).
+	Teams     []Team            // every team tips are routed to: admins see them all
+	Clusters  ClusterReader     // triage's clusters, for related reports; nil: none shown
+	Messenger ReporterMessenger // sends reviewers' messages to reporters; nil: reviewers cannot
+	Acker     Acker             // the pager, told of acknowledgements; nil: the timeline only
 }
 
 // handler holds what every action needs. It is built once by New and is
@@ -53,6 +67,14 @@ type handler struct {
 	metrics   *metrics
 	sms       *SMS
 	now       func() time.Time
+	accounts  *account.Store
+	auditLog  *audit.Log
+	review    *reviewTemplates
+	ready     func(context.Context) error
+	teams     []Team
+	clusters  ClusterReader
+	messenger ReporterMessenger
+	acker     Acker
 }
 
 // New builds the public site. Message catalogues are checked and templates
@@ -111,6 +133,22 @@ func newServer(cfg Config, now func() time.Time, locales fs.FS) (*echo.Echo, err
 		salt:      &saltCache{},
 		metrics:   m,
 		now:       now,
+		accounts:  cfg.Accounts,
+		auditLog:  cfg.Audit,
+		teams:     cfg.Teams,
+		clusters:  cfg.Clusters,
+		messenger: cfg.Messenger,
+		acker:     cfg.Acker,
+		ready:     cfg.Ready,
+	}
+	if h.accounts == nil {
+		h.accounts = account.NewStore(cfg.Redis, cfg.Keys).WithClock(now)
+	}
+	if h.auditLog == nil {
+		h.auditLog = audit.New(cfg.Redis)
+	}
+	if h.review, err = parseReviewTemplates(); err != nil {
+		return nil, err
 	}
 
 	e := echo.New()
