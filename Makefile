@@ -8,16 +8,24 @@ run:
 	$(GO) run ./cmd/tipline serve
 
 ## test: every test, against a real Redis (REDIS_URL, else a throwaway redis-server, else the embedded store)
+# The timeout is for a loaded machine: the end-to-end tests build and run
+# the binary, Redis, Sentinel and a Redis Cluster.
 test:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 ## build: a static binary in bin/tipline
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/tipline ./cmd/tipline
 
-## bench: the benchmarks, with the figures the README quotes
+## bench: the benchmarks, then the pipeline's figures as the README's "Performance" table
+PIPELINE_BENCH = IntakeVsFloor|WorkerDrain|MemoryPerTips
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v '/cmd/tipline$$')
+	@mkdir -p .bench
+	$(GO) test ./cmd/tipline -run '^$$' -count=1 -bench '$(PIPELINE_BENCH)' -benchtime 1x | tee .bench/pipeline.txt
+	$(GO) test ./cmd/tipline -run '^$$' -count=1 -bench 'CriticalReportToPage' -benchtime 200x | tee -a .bench/pipeline.txt
+	@echo; echo "| benchmark | figure | measured |"; echo "| --- | --- | --- |"
+	@awk '/^Benchmark/ { n = $$1; sub(/-[0-9]+$$/, "", n); for (i = 3; i < NF; i += 2) if ($$(i+1) != "ns/op") printf "| %s | %s | %s |\n", n, $$(i+1), $$i }' .bench/pipeline.txt
 
 ## eval: score triage against the labelled corpus (CORPUS=... for another)
 CORPUS ?= triage/testdata/corpus.jsonl

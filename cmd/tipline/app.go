@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -20,6 +21,8 @@ import (
 	"github.com/tipline/tipline/notify"
 	"github.com/tipline/tipline/triage"
 	"github.com/tipline/tipline/web"
+	"github.com/tipline/tipline/web/account"
+	"github.com/tipline/tipline/web/audit"
 )
 
 // taskCheckInterval is how long an idle worker waits before asking Redis for
@@ -43,8 +46,8 @@ type app struct {
 	st   settings
 	cfg  *config
 	log  *slog.Logger
-	rdb  *redis.Client
-	aopt asynq.RedisClientOpt
+	rdb  redis.UniversalClient
+	aopt asynq.RedisConnOpt
 
 	client  *asynq.Client
 	intake  *intake.Intake
@@ -53,8 +56,31 @@ type app struct {
 	pager   *notify.Pager
 	sms     *intake.SMS
 	web     http.Handler
+	workers workerState
+
+	// retention purges closed tips past the config's retention_days.
+	retention *intake.Retention
 
 	closers []func() error
+}
+
+// workerState is what /readyz knows of this process's workers: started,
+// and asynq's last ping of Redis.
+type workerState struct {
+	started atomic.Bool
+	pingErr atomic.Pointer[error]
+}
+
+// ready answers nil when the workers run and their last ping of Redis
+// worked. Its messages are fixed strings: /readyz shows them.
+func (w *workerState) ready(context.Context) error {
+	if !w.started.Load() {
+		return errors.New("workers not started")
+	}
+	if p := w.pingErr.Load(); p != nil && *p != nil {
+		return errors.New("workers cannot reach redis")
+	}
+	return nil
 }
 
 // newApp builds every client and stage; nothing runs until run.
@@ -78,15 +104,27 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	triager := triage.NewTriager(rules, triage.NewClusters(a.rdb, 72*time.Hour), router)
+	clusters := triage.NewClusters(a.rdb, 72*time.Hour)
+	triager := triage.NewTriager(rules, clusters, router)
 	a.client = asynq.NewClient(a.aopt)
 	a.closers = append(a.closers, a.client.Close)
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	countTip, err := tipsReceived(reg)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	insp := asynq.NewInspector(a.aopt)
+	a.closers = append(a.closers, insp.Close)
+	reg.MustRegister(newQueueCollector(insp, log))
+
 	store := intake.NewStore(a.rdb, keys)
-	queue := triage.NewQueue(a.client, triager)
+	queue := triage.NewQueue(a.client, triager).Counted(countTip)
 	a.intake = intake.New(store, queue, log)
 
-	var sender notify.Sender
+	var sender notify.Phone
 	var twilio *notify.Twilio
 	if st.TwilioSID != "" {
 		if twilio, err = notify.NewTwilio(st.TwilioSID, st.TwilioToken, st.TwilioFrom, st.TwilioAPIURL); err != nil {
@@ -98,25 +136,57 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 		sender = notify.NewOutbox(a.rdb, log)
 		log.Warn("no Twilio credentials: pages go to the dev outbox on this console, not to phones")
 	}
-	a.pager = notify.NewPager(a.rdb, a.client, sender, cfg.Teams, st.PublicURL, log)
+	pageMetrics, err := notify.NewMetrics(reg)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.pager = notify.NewPager(notify.Config{
+		Redis: a.rdb, Queue: a.client, Phone: sender, Teams: cfg.Teams, PublicURL: st.PublicURL,
+		Log: log, Metrics: pageMetrics, ClusterOf: store.ClusterOf,
+	})
 	a.sms = intake.NewSMS(a.intake, a.client, sender)
 	a.handler = triage.NewHandler(store, triager, a.pager, cfg.orgName, log)
 	a.sweeper = triage.NewSweeper(store, queue, 30*time.Second, log)
+	a.retention = intake.NewRetention(store, time.Duration(cfg.retentionDays())*24*time.Hour, log, clusters.Forget)
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	accounts := account.NewStore(a.rdb, keys)
+	if st.RedisURL == "" {
+		// Nobody can add an account to an embedded store from the command
+		// line, so a demo admin is made here for trying the dashboard.
+		if err := a.demoAdmin(accounts); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
 	wc := web.Config{
 		Intake: a.intake, Orgs: cfg.Orgs, Redis: a.rdb, Keys: keys, RateLimit: st.RateLimit,
 		Registry: reg, Log: log, SecureCookies: strings.HasPrefix(st.PublicURL, "https://"),
+		Accounts: accounts, Audit: audit.New(a.rdb),
+		Clusters: clusters, Messenger: a.sms, Acker: a.pager,
+	}
+	for _, t := range cfg.Teams {
+		wc.Teams = append(wc.Teams, web.Team{ID: t.ID, Name: t.Name})
+	}
+	if st.wantWorker() {
+		wc.Ready = a.workers.ready
 	}
 	if twilio != nil {
 		wc.SMS = &web.SMS{
 			Channel: a.sms, Twilio: twilio, AuthToken: st.TwilioToken,
 			WebhookURL:   st.PublicURL + "/sms/twilio",
-			OrgForNumber: cfg.orgForNumber, IsReviewer: cfg.isReviewer,
+			VoiceURL:     st.PublicURL + notify.VoicePath,
+			StatusURL:    st.PublicURL + notify.StatusPath,
+			OrgForNumber: cfg.orgForNumber, Reviewers: a.pager,
 		}
 	}
-	e, err := web.New(wc)
+	// A worker-only process serves only /healthz, /readyz and /metrics:
+	// its time-to-page and Twilio figures must be scraped too.
+	newWeb := web.New
+	if !st.wantWeb() {
+		newWeb = web.NewOps
+	}
+	e, err := newWeb(wc)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -125,9 +195,10 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// openStore connects to REDIS_URL, or starts the embedded in-memory Redis.
+// openStore connects to REDIS_URL (one server, Sentinel or Cluster: see
+// redis.go), or starts the embedded in-memory Redis.
 func (a *app) openStore() error {
-	var opt *redis.Options
+	var target redisTarget
 	if a.st.RedisURL == "" {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.Start(); err != nil {
@@ -135,19 +206,17 @@ func (a *app) openStore() error {
 		}
 		a.closers = append(a.closers, func() error { mr.Close(); return nil })
 		a.log.Warn("REDIS_URL is unset: using an embedded in-memory store. NOTHING SURVIVES A RESTART: every tip, token and message is lost when this process stops. Set REDIS_URL for real use.")
-		opt = &redis.Options{Addr: mr.Addr()}
+		target = redisTarget{mode: modeSingle, single: &redis.Options{Addr: mr.Addr()}}
 	} else {
 		var err error
-		if opt, err = redis.ParseURL(a.st.RedisURL); err != nil {
+		if target, err = parseRedisURL(a.st.RedisURL); err != nil {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
 	}
-	a.rdb = redis.NewClient(opt)
+	a.rdb = target.client()
 	a.closers = append(a.closers, a.rdb.Close)
-	a.aopt = asynq.RedisClientOpt{
-		Network: opt.Network, Addr: opt.Addr, Username: opt.Username, Password: opt.Password,
-		DB: opt.DB, TLSConfig: opt.TLSConfig,
-	}
+	a.aopt = target.asynqOpt()
+	a.log.Info("redis", "mode", target.mode)
 	return nil
 }
 
@@ -165,7 +234,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	defer a.close()
 	errc := make(chan error, 2)
 	var srv *http.Server
-	if a.st.wantWeb() {
+	if ln != nil {
 		srv = &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -177,21 +246,35 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	var workers *asynq.Server
 	if a.st.wantWorker() {
 		workers = asynq.NewServer(a.aopt, asynq.Config{
-			Queues:            queues,
+			Queues: queues,
+			// Tasks wait on Redis and Twilio far more than they compute:
+			// asynq's default of one per CPU leaves the CPUs idle and
+			// drains a backlog at half the rate.
+			Concurrency:       64,
 			StrictPriority:    true,
 			TaskCheckInterval: taskCheckInterval,
-			ShutdownTimeout:   20 * time.Second,
-			Logger:            asynqLogger{a.log.With("component", "asynq")},
-			LogLevel:          asynq.WarnLevel,
+			// Escalation steps wait in asynq's scheduled set; by default it
+			// is checked every 5 s, which would add up to that to each step.
+			DelayedTaskCheckInterval: time.Second,
+			RetryDelayFunc:           notify.RetryDelay,
+			ShutdownTimeout:          20 * time.Second,
+			Logger:                   asynqLogger{a.log.With("component", "asynq")},
+			LogLevel:                 asynq.WarnLevel,
+			HealthCheckFunc:          func(err error) { a.workers.pingErr.Store(&err) },
 		})
 		mux := asynq.NewServeMux()
 		mux.Handle(triage.TypeTip, a.handler)
-		mux.Handle(notify.TypePage, a.pager)
+		for _, t := range []string{notify.TypePage, notify.TypeStep, notify.TypeSend, notify.TypeDigest} {
+			mux.Handle(t, a.pager)
+		}
 		mux.Handle(intake.TypeText, a.sms)
 		if err := workers.Start(mux); err != nil {
 			return fmt.Errorf("workers: %w", err)
 		}
+		a.workers.started.Store(true)
 		go a.sweeper.Run(ctx, 15*time.Second)
+		go a.retention.Run(ctx, time.Hour)
+		go a.scheduleDigests(ctx, time.Minute)
 		a.log.Info("workers started", "queues", "critical > high > normal > low (strict)")
 	}
 	var err error
@@ -208,6 +291,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	if workers != nil {
+		a.workers.started.Store(false)
 		workers.Shutdown()
 	}
 	return err
@@ -222,3 +306,37 @@ func (l asynqLogger) Info(args ...any)  { l.l.Info(fmt.Sprint(args...)) }
 func (l asynqLogger) Warn(args ...any)  { l.l.Warn(fmt.Sprint(args...)) }
 func (l asynqLogger) Error(args ...any) { l.l.Error(fmt.Sprint(args...)) }
 func (l asynqLogger) Fatal(args ...any) { l.l.Error(fmt.Sprint(args...)); os.Exit(1) }
+
+// scheduleDigests queues each team's next digest of routine tips, now and
+// then: every worker does it, and the digest's task ID keeps one per day.
+func (a *app) scheduleDigests(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := a.pager.ScheduleDigests(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("digests not scheduled; will try again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// demoAdmin adds an admin account to the embedded store and prints its
+// one-time password: the store and the account are gone when the process
+// stops.
+func (a *app) demoAdmin(accounts *account.Store) error {
+	var teams []string
+	for _, t := range a.cfg.Teams {
+		teams = append(teams, t.ID)
+	}
+	_, temp, err := accounts.Add(context.Background(), account.NewReviewer{Login: "demo", Name: "Demo Admin", Role: account.RoleAdmin, Teams: teams})
+	if err != nil {
+		return fmt.Errorf("demo account: %w", err)
+	}
+	a.log.Warn("embedded store: a demo dashboard account for trying tipline; sign in at /review with login demo and this one-time password, then enrol an authenticator app",
+		"login", "demo", "password", temp)
+	return nil
+}

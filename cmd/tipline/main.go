@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +21,6 @@ import (
 	// zoneinfo (distroless static).
 	_ "time/tzdata"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/tipline/tipline/intake"
 )
 
@@ -32,9 +30,15 @@ commands:
   serve            run the site, API, SMS webhook and workers (per TIPLINE_ROLE)
   triage -f FILE   triage JSON-lines reports from FILE (- for stdin), print one result per line
   keys generate    print new TIPLINE_KEYS and TIPLINE_HASH_KEY values
+  keys rotate      re-seal every stored value with the first key of TIPLINE_KEYS
   sms block HASH   stop taking texts from the phone with this keyed hash (from the flood log)
   sms unblock HASH take texts from it again
   healthcheck      exit 0 when the local server's /healthz answers 200
+  config check [-f FILE]  check a config (default TIPLINE_CONFIG) and print its routes, rotations and escalations
+  reviewer add --login L --name N --role reviewer|lead|admin --teams a,b
+                   create a dashboard account; prints a one-time password
+  reviewer list|disable LOGIN|enable LOGIN|reset LOGIN
+                   list accounts, stop or restore one, or make it set up again
 
 Settings come from the environment; see README.md.
 `
@@ -59,17 +63,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	case "triage":
 		return triageCommand(args[1:], getenv, stdin, stdout)
 	case "keys":
-		if len(args) != 2 || args[1] != "generate" {
-			return errors.New("usage: tipline keys generate")
-		}
-		id := "k" + time.Now().UTC().Format("20060102")
-		fmt.Fprintf(stdout, "TIPLINE_KEYS=%s:%s\nTIPLINE_HASH_KEY=%s\n", id,
-			base64.StdEncoding.EncodeToString(intake.NewKeySecret()), base64.StdEncoding.EncodeToString(intake.NewKeySecret()))
-		return nil
+		return keysCommand(args[1:], getenv, stdout)
 	case "sms":
 		return smsCommand(args[1:], getenv, stdout)
+	case "reviewer":
+		return reviewerCommand(args[1:], getenv, stdout)
 	case "healthcheck":
 		return healthcheck(getenv)
+	case "config":
+		return configCommand(args[1:], getenv, stdout, time.Now())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -101,12 +103,11 @@ func serve(getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var ln net.Listener
-	if st.wantWeb() {
-		if ln, err = net.Listen("tcp", st.Addr); err != nil {
-			a.close()
-			return fmt.Errorf("listen: %w", err)
-		}
+	// Every role listens: a worker-only process for its health and metrics.
+	ln, err := net.Listen("tcp", st.Addr)
+	if err != nil {
+		a.close()
+		return fmt.Errorf("listen: %w", err)
 	}
 	return a.run(ctx, ln)
 }
@@ -154,23 +155,11 @@ func smsCommand(args []string, getenv func(string) string, stdout io.Writer) err
 	if len(args) != 2 || (args[0] != "block" && args[0] != "unblock") || !phoneHashPattern.MatchString(args[1]) {
 		return errors.New("usage: tipline sms block|unblock PHONE_HASH (64 hex digits, as the flood log prints it)")
 	}
-	st, err := loadSettings(getenv)
-	if err != nil {
-		return fmt.Errorf("settings:\n%w", err)
-	}
-	if st.RedisURL == "" {
-		return errors.New("REDIS_URL is unset: there is no lasting store to block a number in")
-	}
-	opt, err := redis.ParseURL(st.RedisURL)
-	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	keys, err := intake.NewKeyring(st.Keys, st.HashKey)
+	rdb, keys, _, err := commandStore(getenv, "there is no lasting store to block a number in")
 	if err != nil {
 		return err
 	}
+	defer rdb.Close()
 	sms := intake.NewSMS(intake.New(intake.NewStore(rdb, keys), nil, slog.New(slog.DiscardHandler)), nil, nil)
 	ctx := context.Background()
 	if args[0] == "block" {

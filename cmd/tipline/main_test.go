@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +78,6 @@ func startServer(t testing.TB, e env) *server {
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	if !st.wantWeb() {
-		ln.Close() // as serve does: no listener without the web role
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx, ln) }()
@@ -124,9 +123,13 @@ func TestCriticalReportPagesOnCall(t *testing.T) {
 	require.Regexp(t, `^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$`, token)
 	require.Equal(t, "received", out["status"])
 
+	// Lincoln's reviewers take weekly turns: whoever is primary now.
+	demo, err := loadConfig("")
+	require.NoError(t, err)
+	primary, _, _ := demo.Teams[0].OnCallAt(time.Now())
 	select {
 	case m := <-tw.Arrived():
-		require.Equal(t, "+15555550101", m.To, "Lincoln's first on-call reviewer")
+		require.Equal(t, primary.Phone, m.To, "Lincoln's on-call primary")
 		require.Equal(t, "+15555550000", m.From)
 		require.Contains(t, m.Body, "CRITICAL")
 		require.Contains(t, m.Body, "Lincoln High School")
@@ -171,9 +174,25 @@ func TestCriticalReportPagesOnCall(t *testing.T) {
 	}
 
 	require.NoError(t, s.stop(), "graceful shutdown")
-	for _, secret := range []string{"Marcus", "gun", "parking lot", token, strings.ToLower(token), "+15555550101"} {
+	for _, secret := range []string{"Marcus", "gun", "parking lot", token, strings.ToLower(token), primary.Phone} {
 		require.NotContains(t, s.logs.String(), secret, "the logs hold %q", secret)
 	}
+}
+
+// postText posts a text to the SMS webhook at base, signed as Twilio signs
+// it for the public URL, and returns the status and the TwiML.
+func postText(t testing.TB, base string, form url.Values) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/sms/twilio", strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", twiliotest.Sign(twilioToken, "https://tips.example.org/sms/twilio", form))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
 }
 
 // TestSMSTipPagesOnCall: a critical tip by text is signed by Twilio,
@@ -184,16 +203,9 @@ func TestSMSTipPagesOnCall(t *testing.T) {
 	s := startServer(t, testEnv(t, tw))
 	form := url.Values{"MessageSid": {"SM1"}, "From": {"+15555550188"}, "To": {"+15555550000"},
 		"Body": {"someone said they will shoot people at the game tonight"}, "NumMedia": {"0"}}
-	req, err := http.NewRequest(http.MethodPost, s.url+"/sms/twilio", strings.NewReader(form.Encode()))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", twiliotest.Sign(twilioToken, "https://tips.example.org/sms/twilio", form))
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	twiml, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(twiml))
-	require.Regexp(t, `Your code: [0-9A-Z]{4}(-[0-9A-Z]{4}){3}`, string(twiml))
+	code, twiml := postText(t, s.url, form)
+	require.Equal(t, http.StatusOK, code, twiml)
+	require.Regexp(t, `Your code: [0-9A-Z]{4}(-[0-9A-Z]{4}){3}`, twiml)
 
 	select {
 	case m := <-tw.Arrived():
@@ -258,8 +270,16 @@ func TestSeparateRoles(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the worker process did not page")
 	}
-	_, err := http.Get(worker.url + "/healthz")
-	require.Error(t, err, "a worker-only process serves no HTTP")
+	// A worker-only process answers health checks and scrapes, and takes
+	// no reports.
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/readyz": http.StatusOK, "/metrics": http.StatusOK, "/report": http.StatusNotFound} {
+		resp, err := http.Get(worker.url + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, want, resp.StatusCode, "worker %s", path)
+	}
+	code, _ = postJSON(t, worker.url+"/api/v1/reports", map[string]any{"org": "washington-elementary", "body": "x"})
+	require.Equal(t, http.StatusNotFound, code, "a worker takes no reports")
 
 	addr := strings.TrimPrefix(webOnly.url, "http://")
 	require.NoError(t, run([]string{"healthcheck"}, nil, io.Discard, io.Discard, env{"TIPLINE_ADDR": addr}.get))
@@ -279,6 +299,30 @@ func TestEmbeddedStoreAndDevOutbox(t *testing.T) {
 		return strings.Contains(logs.String(), "dev outbox") && strings.Contains(logs.String(), "Riverside Works")
 	}, 10*time.Second, 20*time.Millisecond, "the page should show on the console")
 	require.NotContains(t, logs.String(), "shoot everyone")
+
+	// The dashboard can be tried: a demo admin's one-time password is on
+	// the console, and signing in with it leads to setting a new one.
+	m := regexp.MustCompile(`login=demo password=(\S+)`).FindStringSubmatch(logs.String())
+	require.NotNil(t, m, "the demo account is announced")
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(s.url + "/review/signin")
+	require.NoError(t, err)
+	resp.Body.Close()
+	u, _ := url.Parse(s.url)
+	var csrf string
+	for _, c := range jar.Cookies(u) {
+		if c.Name == "_csrf" {
+			csrf = c.Value
+		}
+	}
+	require.NotEmpty(t, csrf)
+	resp, err = client.PostForm(s.url+"/review/signin", url.Values{"_csrf": {csrf}, "login": {"demo"}, "password": {m[1]}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/review/password", resp.Header.Get("Location"))
 }
 
 func TestSettings(t *testing.T) {

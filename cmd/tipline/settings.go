@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/tipline/tipline/intake"
 )
 
@@ -108,8 +107,8 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		errs = append(errs, fmt.Errorf("TIPLINE_PUBLIC_URL is %q; want an absolute http(s) URL such as https://tips.example.org", s.PublicURL))
 	}
 	if s.RedisURL != "" {
-		if _, err := redis.ParseURL(s.RedisURL); err != nil {
-			errs = append(errs, fmt.Errorf("REDIS_URL: %w", err)) // go-redis's message names no password
+		if _, err := parseRedisURL(s.RedisURL); err != nil {
+			errs = append(errs, fmt.Errorf("REDIS_URL: %w", err)) // the message names no password
 		}
 	}
 	set := 0

@@ -24,6 +24,8 @@ type triageLine struct {
 	Org        string    `json:"org"`
 	Category   string    `json:"category"`
 	Body       string    `json:"body"`
+	Location   string    `json:"location"` // optional, as the JSON API takes them
+	When       string    `json:"when"`
 	Danger     bool      `json:"danger"`
 	// Want is a reviewer's label, for -eval; other runs ignore it.
 	Want *struct {
@@ -102,7 +104,7 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 			last = l.ReceivedAt
 		}
 		t := &intake.Tip{ID: l.ID, ReceivedAt: l.ReceivedAt, Channel: intake.Channel(l.Channel),
-			Org: l.Org, Category: l.Category, Body: l.Body, Danger: l.Danger}
+			Org: l.Org, Category: l.Category, Body: l.Body, Location: l.Location, When: l.When, Danger: l.Danger}
 		r, err := tr.Triage(ctx, t)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
