@@ -125,9 +125,12 @@ routine=$(report "${port[web2]}" roosevelt-middle "kids vape in the bathroom eve
 assigned() { [ "$(status "$1" "$2")" = assigned ]; }
 wait_for 60 "the critical report was not triaged" assigned "${port[web2]}" "$critical"
 wait_for 60 "the routine report was not triaged" assigned "${port[web1]}" "$routine"
+# Whole pages, then grep on a here-string: grep -q stops reading at its
+# match, and with pipefail the writer's broken pipe would fail the check.
 metrics=$(curl -fsS "http://127.0.0.1:${port[web1]}/metrics")
-echo "$metrics" | grep -q '^tipline_tips_received_total{channel="api",urgency="critical"} 1$' || fail "web1 /metrics: no critical tip counted"
-curl -fsS "http://127.0.0.1:${port[worker1]}/metrics" | grep -q '^tipline_queue_tasks{queue="critical",state="pending"}' || fail "worker1 /metrics: no queue figures"
+grep -q '^tipline_tips_received_total{channel="api",urgency="critical"} 1$' <<<"$metrics" || fail "web1 /metrics: no critical tip counted"
+worker_metrics=$(curl -fsS "http://127.0.0.1:${port[worker1]}/metrics")
+grep -q '^tipline_queue_tasks{queue="critical",state="pending"}' <<<"$worker_metrics" || fail "worker1 /metrics: no queue figures"
 grep -q "dev outbox" "$work"/worker*.log || fail "no page in the dev outbox"
 if grep -q -e "Marcus" -e "$critical" "$work"/*.log; then fail "a log holds a report's text or token"; fi
 step "critical and routine reports triaged; /metrics counts them; the page went to the dev outbox; no text or token in the logs"
