@@ -38,7 +38,7 @@ import (
 // asynq hands a task held by a killed worker to another only after its
 // lease has run out (30 s, plus 30 s for clock skew, checked each minute),
 // so these tests kill workers between tasks; a task cut short in flight is
-// TestFaultWorkerKilledMidTask's, run with TIPLINE_SLOW_TESTS=1.
+// TestFaultWorkerKilledMidTask's, which runs in parallel with the rest.
 
 // faultBinary builds the tipline binary once for all the fault tests: a
 // build takes tens of seconds on a busy machine. It is left in the system's
@@ -285,9 +285,9 @@ func TestFaultWorkerKilled(t *testing.T) {
 // backlog, so tasks are cut off in flight; asynq gives them to the next
 // worker once their lease has expired, a minute or two later.
 func TestFaultWorkerKilledMidTask(t *testing.T) {
-	if os.Getenv("TIPLINE_SLOW_TESTS") == "" {
-		t.Skip("takes two to three minutes (asynq's lease); set TIPLINE_SLOW_TESTS=1")
-	}
+	// Two to three minutes of waiting for asynq's lease: in parallel with
+	// the package's other long waits, on a Redis of its own.
+	t.Parallel()
 	r := startAOFRedis(t)
 	tw := twiliotest.New(twilioSID, twilioToken)
 	defer tw.Close()
