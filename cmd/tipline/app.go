@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,14 +32,26 @@ import (
 // milliseconds, for a few cheap Redis calls a second.
 const taskCheckInterval = 20 * time.Millisecond
 
-// queues are weighted for strict priority: a worker takes from "critical"
-// until it is empty, then "high", and so on, so no flood of routine tips
-// delays a life-safety one.
-var queues = map[string]int{
-	string(triage.Critical): 8,
-	string(triage.High):     4,
-	string(triage.Normal):   2,
-	string(triage.Low):      1,
+// workerPool is one asynq server of a worker process: its queues, taken in
+// strict order, and how many tasks it runs at once.
+type workerPool struct {
+	name        string
+	queues      map[string]int
+	concurrency int
+}
+
+// workerPools splits the four queues between two sets of workers, each
+// strict in its own order. Life-safety tasks have workers that no flood of
+// routine tips can occupy, and a routine task is dequeued with one Redis
+// call rather than one for each queue above it (asynq asks the queues in
+// turn). Tasks wait on Redis and Twilio far more than they compute: asynq's
+// default of one per CPU leaves the CPUs idle and drains a backlog at half
+// the rate.
+func workerPools() []workerPool {
+	return []workerPool{
+		{name: "urgent", queues: map[string]int{string(triage.Critical): 2, string(triage.High): 1}, concurrency: 32},
+		{name: "routine", queues: map[string]int{string(triage.Normal): 2, string(triage.Low): 1}, concurrency: 64},
+	}
 }
 
 // app is one tipline process: the clients it holds and the parts its role runs.
@@ -243,39 +256,42 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		}()
 		a.log.Info("serving", "addr", ln.Addr().String(), "public_url", a.st.PublicURL)
 	}
-	var workers *asynq.Server
+	var workers []*asynq.Server
 	if a.st.wantWorker() {
-		workers = asynq.NewServer(a.aopt, asynq.Config{
-			Queues: queues,
-			// Tasks wait on Redis and Twilio far more than they compute:
-			// asynq's default of one per CPU leaves the CPUs idle and
-			// drains a backlog at half the rate.
-			Concurrency:       64,
-			StrictPriority:    true,
-			TaskCheckInterval: taskCheckInterval,
-			// Escalation steps wait in asynq's scheduled set; by default it
-			// is checked every 5 s, which would add up to that to each step.
-			DelayedTaskCheckInterval: time.Second,
-			RetryDelayFunc:           notify.RetryDelay,
-			ShutdownTimeout:          20 * time.Second,
-			Logger:                   asynqLogger{a.log.With("component", "asynq")},
-			LogLevel:                 asynq.WarnLevel,
-			HealthCheckFunc:          func(err error) { a.workers.pingErr.Store(&err) },
-		})
 		mux := asynq.NewServeMux()
 		mux.Handle(triage.TypeTip, a.handler)
 		for _, t := range []string{notify.TypePage, notify.TypeStep, notify.TypeSend, notify.TypeDigest} {
 			mux.Handle(t, a.pager)
 		}
 		mux.Handle(intake.TypeText, a.sms)
-		if err := workers.Start(mux); err != nil {
-			return fmt.Errorf("workers: %w", err)
+		for _, pool := range workerPools() {
+			w := asynq.NewServer(a.aopt, asynq.Config{
+				Queues:            pool.queues,
+				Concurrency:       pool.concurrency,
+				StrictPriority:    true,
+				TaskCheckInterval: taskCheckInterval,
+				// Escalation steps wait in asynq's scheduled set; by default it
+				// is checked every 5 s, which would add up to that to each step.
+				DelayedTaskCheckInterval: time.Second,
+				RetryDelayFunc:           notify.RetryDelay,
+				ShutdownTimeout:          20 * time.Second,
+				Logger:                   asynqLogger{a.log.With("component", "asynq", "pool", pool.name)},
+				LogLevel:                 asynq.WarnLevel,
+				HealthCheckFunc:          func(err error) { a.workers.pingErr.Store(&err) },
+			})
+			if err := w.Start(mux); err != nil {
+				for _, started := range workers {
+					started.Shutdown()
+				}
+				return fmt.Errorf("workers %s: %w", pool.name, err)
+			}
+			workers = append(workers, w)
 		}
 		a.workers.started.Store(true)
 		go a.sweeper.Run(ctx, 15*time.Second)
 		go a.retention.Run(ctx, time.Hour)
 		go a.scheduleDigests(ctx, time.Minute)
-		a.log.Info("workers started", "queues", "critical > high > normal > low (strict)")
+		a.log.Info("workers started", "queues", "critical > high, and apart normal > low (strict)")
 	}
 	var err error
 	select {
@@ -292,7 +308,12 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	}
 	if workers != nil {
 		a.workers.started.Store(false)
-		workers.Shutdown()
+		// In parallel: each finishes the tasks in hand, within its timeout.
+		var wg sync.WaitGroup
+		for _, w := range workers {
+			wg.Go(w.Shutdown)
+		}
+		wg.Wait()
 	}
 	return err
 }
