@@ -51,7 +51,8 @@ func TestRate(t *testing.T) {
 		{"this test is going to kill me", "", false, triage.Low, "hyperbole", "this test is going to kill me"},
 		{"the band killed it at the concert", "", false, triage.Low, "hyperbole", "killed it"},
 		{"I bombed my quiz lol", "", false, triage.Low, "hyperbole", "bombed my quiz"},
-		{"the cafeteria food is cold", "", false, triage.Low, "none", ""},
+		{"the cafeteria food is cold", "", false, triage.Low, "feedback", "cafeteria"},
+		{"hello", "", false, triage.Low, "none", ""},
 		{"something feels off with a coworker", "weapon", false, triage.High, "category", ""},
 		{"please come to the gym", "", true, triage.Critical, "danger_now", ""},
 		// Negation reaches no further than its clause, and "not joking" is emphasis.
@@ -87,7 +88,15 @@ func TestRate(t *testing.T) {
 		// Escapes in patterns survive folding (\W stays "not a word character").
 		{"Mr. Lee, the gym teacher, slapped my son", "", false, triage.High, "staff_physical", "slapped"},
 		{"the teacher said he's going to shoot for a 4.0", "", false, triage.Low, "harmless", "shoot for a"},
+		// Means at hand, a final act with a day, a worry that is not a threat.
+		{"im not ok. i have the pills in front of me rn", "", false, triage.Critical, "attempt", "pills in front of me"},
+		{"he gave me his whole tool set and said he won't need it after this weekend, he talks about killing himself", "", false, triage.Critical, "final_act", "won't need it after this weekend"},
+		{"people are drinking on lunch and then driving forklifts, somebody is going to get hurt", "", false, triage.Normal, "drugs", "drinking"},
+		{"a man keeps trying to talk to kids alone and asks them for their usernames", "", false, triage.High, "abuse", "usernames"},
+		{"someone is getting jumped right now behind the portables and he's not getting up", "", false, triage.Critical, "in_progress", "not getting up"},
 		// Spanish.
+		{"mi novio dice que si lo dejo se mata esta noche", "", false, triage.Critical, "suicidal", "se mata"},
+		{"el examen de mate de mañana me va a matar jaja", "", false, triage.Low, "hyperbole", "me va a matar"},
 		{"mi amigo va a traer la pistola de su papa mañana a la escuela", "", false, triage.Critical, "weapon_brought", "va a traer la pistola"},
 		{"mi padrastro me pega con el cinturon", "", false, triage.High, "abuse", "padrastro me pega"},
 		{"mi mamá me va a matar si ve mis calificaciones", "", false, triage.Low, "hyperbole", "me va a matar"},
