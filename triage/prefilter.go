@@ -38,9 +38,26 @@ func required(pattern string) [][]string {
 	if err != nil {
 		return nil
 	}
+	return requiredOf(simplified(re))
+}
+
+// simplified is the syntax tree requiredOf and prefixes read: simplified,
+// outer groups taken off. compile parses a pattern once for both.
+func simplified(re *syntax.Regexp) *syntax.Regexp {
+	if re == nil {
+		return nil
+	}
 	re = re.Simplify()
 	for re.Op == syntax.OpCapture {
 		re = re.Sub[0]
+	}
+	return re
+}
+
+// requiredOf is required of a simplified pattern. It only reads the tree.
+func requiredOf(re *syntax.Regexp) [][]string {
+	if re == nil {
+		return nil
 	}
 	var out [][]string
 	keep := func(set []string) {
@@ -70,17 +87,12 @@ func required(pattern string) [][]string {
 	return out
 }
 
-// prefixes returns the words every match of the pattern starts with ("will
-// ", "would " for "(?:will|would) kill"), or nil when they are not few and
-// long enough to look for.
-func prefixes(pattern string) []string {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
+// prefixes returns the words every match of a pattern (as simplified
+// returns it) starts with ("will ", "would " for "(?:will|would) kill"),
+// or nil when they are not few and long enough to look for.
+func prefixes(re *syntax.Regexp) []string {
+	if re == nil {
 		return nil
-	}
-	re = re.Simplify()
-	for re.Op == syntax.OpCapture {
-		re = re.Sub[0]
 	}
 	subs := []*syntax.Regexp{re}
 	if re.Op == syntax.OpConcat {
@@ -274,11 +286,25 @@ type gate struct {
 	class [256]uint8 // byte → symbol; 0 is any byte no literal has
 	nsym  int
 	next  []int32 // node*nsym + symbol → node, failures already followed
-	out   [][]int32
-	dict  []int32 // the nearest node on the failure chain with output, or -1
+	// out[outAt[n]:outAt[n+1]] are the sets whose literals end at node n:
+	// one flat list, not a slice per node, for the automaton's 100k+ nodes.
+	outAt []int32
+	out   []int32
+	// report is, per node, the node itself if it has output, else the
+	// nearest node on its failure chain that has; dict is the nearest
+	// strictly on the chain. 0, the root, is none. Most nodes report
+	// nothing, so mark pays one look-up for them.
+	report []int32
+	dict   []int32
 }
 
 // newGate builds the automaton; pats[i] are the literals of pattern i.
+//
+// The dense transition table is megabytes, so it is allocated once, at its
+// final size: the trie is first built with a list of children per node,
+// which also gives the node count. A node's row is then its failure
+// node's row (complete, being shallower) with its own children written
+// over it.
 func newGate(pats [][]string) *gate {
 	g := &gate{nsym: 1}
 	g.class['0'] = uint8(g.nsym)
@@ -296,49 +322,71 @@ func newGate(pats [][]string) *gate {
 			}
 		}
 	}
-	// The trie.
-	g.next = make([]int32, g.nsym)
-	g.out = [][]int32{nil}
+	// The trie, nodes numbered in the order they are made, root 0. A
+	// node's children are a linked list: first child, next sibling.
+	var (
+		first   = []int32{0}
+		sibling = []int32{0}
+		sym     = []uint8{0}  // the symbol on the edge into the node
+		last    = []int32{-1} // the last set recorded at the node
+		ends    []int32       // node, set: pairs of a literal's end
+	)
 	for p, lits := range pats {
 		for _, l := range lits {
 			n := int32(0)
 			for i := 0; i < len(l); i++ {
-				s := int(g.class[l[i]])
-				if g.next[int(n)*g.nsym+s] == 0 {
-					g.next[int(n)*g.nsym+s] = int32(len(g.out))
-					g.out = append(g.out, nil)
-					g.next = append(g.next, make([]int32, g.nsym)...)
+				s := g.class[l[i]]
+				c := first[n]
+				for c != 0 && sym[c] != s {
+					c = sibling[c]
 				}
-				n = g.next[int(n)*g.nsym+s]
+				if c == 0 {
+					c = int32(len(sym))
+					first = append(first, 0)
+					sibling = append(sibling, first[n])
+					sym = append(sym, s)
+					last = append(last, -1)
+					first[n] = c
+				}
+				n = c
 			}
-			if !slices.Contains(g.out[n], int32(p)) {
-				g.out[n] = append(g.out[n], int32(p))
+			// Sets come in order, so a set already recorded here is the last.
+			if last[n] != int32(p) {
+				last[n] = int32(p)
+				ends = append(ends, n, int32(p))
 			}
 		}
+	}
+	nodes := len(sym)
+	g.outAt = make([]int32, nodes+1)
+	for i := 0; i < len(ends); i += 2 {
+		g.outAt[ends[i]+1]++
+	}
+	for n := range nodes {
+		g.outAt[n+1] += g.outAt[n]
+	}
+	g.out = make([]int32, len(ends)/2)
+	fill := slices.Clone(g.outAt[:nodes])
+	for i := 0; i < len(ends); i += 2 {
+		g.out[fill[ends[i]]] = ends[i+1]
+		fill[ends[i]]++
 	}
 	// Failure links, breadth first, folded into the transition table.
-	fail := make([]int32, len(g.out))
-	g.dict = make([]int32, len(g.out))
-	g.dict[0] = -1
-	queue := []int32{}
-	for s := 1; s < g.nsym; s++ {
-		if c := g.next[s]; c != 0 {
-			queue = append(queue, c)
-			g.dict[c] = -1
+	g.next = make([]int32, nodes*g.nsym)
+	fail := make([]int32, nodes)
+	g.dict = make([]int32, nodes)
+	queue := make([]int32, 1, nodes)
+	for head := 0; head < len(queue); head++ {
+		n := queue[head]
+		row := g.next[int(n)*g.nsym : int(n+1)*g.nsym]
+		if n != 0 {
+			copy(row, g.next[int(fail[n])*g.nsym:int(fail[n]+1)*g.nsym])
 		}
-	}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for s := 1; s < g.nsym; s++ {
-			c := g.next[int(n)*g.nsym+s]
-			f := g.next[int(fail[n])*g.nsym+s]
-			if c == 0 {
-				g.next[int(n)*g.nsym+s] = f
-				continue
-			}
+		for c := first[n]; c != 0; c = sibling[c] {
+			f := row[sym[c]] // the failure node's move on this symbol
+			row[sym[c]] = c
 			fail[c] = f
-			if len(g.out[f]) > 0 {
+			if g.outAt[f+1] > g.outAt[f] {
 				g.dict[c] = f
 			} else {
 				g.dict[c] = g.dict[f]
@@ -346,20 +394,27 @@ func newGate(pats [][]string) *gate {
 			queue = append(queue, c)
 		}
 	}
+	g.report = make([]int32, nodes)
+	for n := range nodes {
+		if g.outAt[n+1] > g.outAt[n] {
+			g.report[n] = int32(n)
+		} else {
+			g.report[n] = g.dict[n]
+		}
+	}
 	return g
 }
 
 // mark sets hit[p] for every set p one of whose literals is in text.
 func (g *gate) mark(text string, hit []uint8) {
+	// Locals, so that writing hit does not reload the automaton per byte.
+	class, next, nsym, report := &g.class, g.next, g.nsym, g.report
 	n := int32(0)
 	for i := 0; i < len(text); i++ {
-		n = g.next[int(n)*g.nsym+int(g.class[text[i]])]
-		for o := n; o > 0; o = g.dict[o] {
-			for _, p := range g.out[o] {
+		n = next[int(n)*nsym+int(class[text[i]])]
+		for o := report[n]; o != 0; o = g.dict[o] {
+			for _, p := range g.out[g.outAt[o]:g.outAt[o+1]] {
 				hit[p] = 1
-			}
-			if g.dict[o] < 0 {
-				break
 			}
 		}
 	}

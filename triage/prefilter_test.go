@@ -3,7 +3,10 @@ package triage
 import (
 	"bufio"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,6 +18,33 @@ func TestRequired(t *testing.T) {
 	require.Equal(t, [][]string{{"000"}}, required(`\d{3}`), "digits gate as zeros")
 	require.Nil(t, required(`\w+`), "nothing to gate on: always tried")
 	require.Nil(t, required(`a|b`), "one-letter words gate nothing")
+}
+
+// The gate finds every literal in a text, also one inside or at the end of
+// another ("he" in "ushers"), and reads every digit as 0: it marks a set
+// exactly when a plain search finds one of its literals.
+func TestGateMarksWhatContainsFinds(t *testing.T) {
+	sets := [][]string{{"he", "she"}, {"his"}, {"hers"}, {"ushe"}, {"000"}, {"0 he", "is"}, {"rr"}}
+	g := newGate(sets)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 5000 {
+		b := make([]byte, rnd.IntN(30))
+		for i := range b {
+			b[i] = "hesiru0 19"[rnd.IntN(10)]
+		}
+		text := string(b)
+		got := make([]uint8, len(sets))
+		g.mark(text, got)
+		for s, lits := range sets {
+			want := uint8(0)
+			for _, l := range lits {
+				if strings.Contains(digitsAsZero(text), l) {
+					want = 1
+				}
+			}
+			require.Equal(t, want, got[s], "set %q in %q", lits, text)
+		}
+	}
 }
 
 // The gate may let a pattern through that then does not match, never the
@@ -33,13 +63,13 @@ func TestGateHoldsBackOnlyWhatCannotMatch(t *testing.T) {
 			require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
 			text := r.normalize(l.Body)
 			hit := r.hits(text)
-			for p, re := range r.pats {
+			for p := range r.pats {
 				if hit[p] == r.need[p] {
 					tried++
 					continue
 				}
 				skipped++
-				require.False(t, re.MatchString(text), "%s: pattern %s was held back but matches", l.ID, re)
+				require.False(t, r.scan(p).MatchString(text), "%s: pattern %s was held back but matches", l.ID, r.pats[p])
 			}
 		}
 		f.Close()
@@ -68,16 +98,85 @@ func TestAnchoredFindsWhatScanningFinds(t *testing.T) {
 	for _, body := range texts {
 		text := r.normalize(body)
 		for p := range r.pats {
-			if r.anchored[p] == nil {
+			if r.prefixes[p] == nil {
 				continue
 			}
 			anchored++
 			var want [][]int
-			for _, loc := range r.pats[p].FindAllStringSubmatchIndex(text, -1) {
+			for _, loc := range r.scan(p).FindAllStringSubmatchIndex(text, -1) {
 				want = append(want, loc[:4])
 			}
 			require.Equal(t, want, r.findAnchored(text, p), "%q on %q", r.pats[p], text)
 		}
 	}
 	require.Positive(t, anchored)
+}
+
+// The regexps are compiled when first tried, so what would make one fail
+// must fail ParseRules instead: a pattern that parses as written but not
+// once folded ("[Z-a]" reads "[z-a]", "(?P<Who>" reads "(?p<who>"), or
+// not inside the word boundaries (an unclosed \Q swallows them).
+func TestParseRulesRejectsWhatCouldNotCompileLater(t *testing.T) {
+	for p, want := range map[string]string{
+		`[Z-a]`:               "invalid character class range: `z-a`",
+		`(?P<Who>he|she) ran`: "invalid or unsupported Perl syntax: `(?p`",
+		`\Qa.b`:               "missing closing ): `(?:^|[^\\p{L}\\p{N}_])(\\Qa.b)(?:$|[^\\p{L}\\p{N}_])`",
+	} {
+		_, err := ParseRules([]byte("signals: {a: {says: x, patterns: ['" + p + "']}}"))
+		require.ErrorContains(t, err, want, "pattern %s", p)
+	}
+	r, err := ParseRules([]byte(`signals: {a: {says: x, patterns: ['\Qa.b\E']}}`))
+	require.NoError(t, err)
+	got := r.Rate(Input{Text: "she wrote a.b twice"})
+	require.Equal(t, "a", got.Reasons[0].Rule, "a closed \\Q matches: got %+v", got.Reasons)
+}
+
+// Every regexp of the built-in rules compiles: none can panic when a
+// report first needs it.
+func TestEveryPatternCompiles(t *testing.T) {
+	r, err := DefaultRules()
+	require.NoError(t, err)
+	for p := range r.pats {
+		require.NotNil(t, r.scan(p), r.pats[p])
+		if r.prefixes[p] != nil {
+			require.NotNil(t, r.anchored(p), r.pats[p])
+		}
+	}
+}
+
+// Rules just built, rated from many goroutines at once (as the workers
+// do), compile their regexps once and rate as rules rated one report at a
+// time do. Run with -race.
+func TestRateConcurrentFirstUse(t *testing.T) {
+	var texts []string
+	f, err := os.Open("testdata/corpus.jsonl")
+	require.NoError(t, err)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l struct{ Body string }
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
+		texts = append(texts, l.Body)
+	}
+	f.Close()
+	serial, err := DefaultRules()
+	require.NoError(t, err)
+	want := make([]Rating, len(texts))
+	for i, text := range texts {
+		want[i] = serial.Rate(Input{Text: text})
+	}
+	shared, err := DefaultRules()
+	require.NoError(t, err)
+	got := make([]Rating, len(texts))
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < len(texts); i += 8 {
+				got[i] = shared.Rate(Input{Text: texts[i]})
+			}
+		})
+	}
+	wg.Wait()
+	for i := range texts {
+		require.Equal(t, want[i], got[i], "report %d", i)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -54,16 +55,16 @@ var defaultRules []byte
 // read why a tip got its rating, and extend the rules without code.
 type Rules struct {
 	signals          map[string]*signal
-	order            []string // signal names in file order, so reasons are stable
-	hyperbole        []int    // patterns of figures of speech
-	harmless         []int    // patterns of look-alikes: "glue gun", "photo shoot", "fire drill"
-	pats             []*regexp.Regexp
-	anchored         []*regexp.Regexp // per pattern with prefixes, the pattern anchored at a word's start
-	prefixes         [][]string       // per pattern, the words every match starts with, if known
-	need             []uint8          // per pattern, how many literal sets must all be in a report for it to be tried
-	setPats          [][]int32        // per literal set, the patterns that need it
-	gate             *gate            // which literal sets a report has
-	lits             [][]string       // the literal sets, while parsing
+	order            []string   // signal names in file order, so reasons are stable
+	hyperbole        []int      // patterns of figures of speech
+	harmless         []int      // patterns of look-alikes: "glue gun", "photo shoot", "fire drill"
+	pats             []string   // per pattern, the folded alternative it matches
+	compiled         []compiled // per pattern, its regexps, made when first tried
+	prefixes         [][]string // per pattern, the words every match starts with, if known
+	need             []uint8    // per pattern, how many literal sets must all be in a report for it to be tried
+	setPats          [][]int32  // per literal set, the patterns that need it
+	gate             *gate      // which literal sets a report has
+	lits             [][]string // the literal sets, while parsing
 	levels           []level
 	categories       []level // category rules: the first that holds names the category
 	floor            map[string]Urgency
@@ -184,7 +185,7 @@ func ParseRules(b []byte) (*Rules, error) {
 	for name, w := range words {
 		x, err := expandOne(w)
 		if err == nil {
-			_, err = regexp.Compile(x)
+			_, err = syntax.Parse(x, syntax.Perl) // fails where regexp.Compile would
 		}
 		if err != nil {
 			return nil, fmt.Errorf("triage: rules: words %s: %w", name, err)
@@ -266,6 +267,7 @@ func ParseRules(b []byte) (*Rules, error) {
 		}
 	}
 	r.gate = newGate(r.lits)
+	r.compiled = make([]compiled, len(r.pats))
 	known := func(where string, c condition) error {
 		if len(c.All)+len(c.Any) == 0 {
 			return fmt.Errorf("triage: rules: %s: names no signal in all or any", where)
@@ -318,30 +320,44 @@ var (
 // matches whole words only, in any script (Go's \b knows only ASCII), on
 // folded text: patterns are folded too, so "mañana" is written either way
 // and no case-insensitive matching is needed.
+//
+// The regexps themselves are compiled on first use (see compiled): there
+// are over a thousand, each costs a fraction of a millisecond for its
+// Unicode word boundaries, and the gate lets few of them be tried on any
+// report. What would make one fail to compile is caught here instead.
 func (r *Rules) compile(ps []string) ([]int, error) {
 	var out []int
 	var split []string
 	for _, p := range ps {
-		if _, err := regexp.Compile(p); err != nil {
+		// The user's pattern as written, so that the error quotes it.
+		// regexp.Compile fails only where syntax.Parse does.
+		if _, err := syntax.Parse(p, syntax.Perl); err != nil {
 			return nil, err
 		}
 		split = append(split, alternatives(foldPattern(p))...)
 	}
 	for _, folded := range split {
-		re, err := regexp.Compile(`(?:^|[^\p{L}\p{N}_])(` + folded + `)(?:$|[^\p{L}\p{N}_])`)
+		// Folding can break a pattern that parsed ("[Z-a]" becomes
+		// "[z-a]"), and a pattern can parse alone but not inside the word
+		// boundaries (an unclosed \Q swallows them). So its regexp is
+		// parsed here as it will be compiled, but with a one-rune class
+		// for the word boundaries: the same tokens, groups, depth and size,
+		// without the cost of building the Unicode classes. The anchored
+		// regexp is the same text with less before it: it parses too.
+		// This parse is also the tree the gate is made from.
+		tree, err := syntax.Parse(scanExpr(folded, checkNotWord), syntax.Perl)
 		if err != nil {
+			// Quote the regexp that would have been compiled.
+			if _, compileErr := regexp.Compile(scanExpr(folded, notWord)); compileErr != nil {
+				err = compileErr
+			}
 			return nil, err
 		}
 		i := len(r.pats)
-		r.pats = append(r.pats, re)
-		var anchored *regexp.Regexp
-		pre := prefixes(folded)
-		if pre != nil {
-			anchored = regexp.MustCompile(`^(` + folded + `)(?:$|[^\p{L}\p{N}_])`)
-		}
-		r.prefixes = append(r.prefixes, pre)
-		r.anchored = append(r.anchored, anchored)
-		sets := required(folded)
+		r.pats = append(r.pats, folded)
+		re := simplified(firstGroup(tree))
+		r.prefixes = append(r.prefixes, prefixes(re))
+		sets := requiredOf(re)
 		if len(sets) > 255 {
 			sets = sets[:255]
 		}
@@ -353,6 +369,62 @@ func (r *Rules) compile(ps []string) ([]int, error) {
 		out = append(out, i)
 	}
 	return out, nil
+}
+
+// notWord matches a character that cannot be part of a word, in any
+// script; checkNotWord stands for it when a regexp is only checked.
+const (
+	notWord      = `[^\p{L}\p{N}_]`
+	checkNotWord = `[^_]`
+)
+
+// scanExpr is a pattern as a regexp that finds it between word
+// boundaries anywhere in a text.
+func scanExpr(folded, boundary string) string {
+	return `(?:^|` + boundary + `)(` + folded + `)(?:$|` + boundary + `)`
+}
+
+// anchoredExpr is a pattern as a regexp that matches it at the start of a
+// text, up to a word boundary, for findAnchored.
+func anchoredExpr(folded, boundary string) string {
+	return `^(` + folded + `)(?:$|` + boundary + `)`
+}
+
+// firstGroup is the pattern's own tree in what scanExpr made of it: the
+// first capturing group, there being none before it.
+func firstGroup(re *syntax.Regexp) *syntax.Regexp {
+	if re.Op == syntax.OpCapture && re.Cap == 1 {
+		return re
+	}
+	for _, sub := range re.Sub {
+		if g := firstGroup(sub); g != nil {
+			return g
+		}
+	}
+	return nil
+}
+
+// compiled holds one pattern's regexps once they are made. Rate runs in
+// many goroutines at once, so each is made under its own sync.Once; after
+// that, reading it costs one atomic load. Nothing is shared between Rules.
+type compiled struct {
+	scanOnce, anchoredOnce sync.Once
+	scan, anchored         *regexp.Regexp
+}
+
+// scan is pattern p's regexp for FindAll over a whole text. compile
+// checked that it parses, and a regexp that parses compiles.
+func (r *Rules) scan(p int) *regexp.Regexp {
+	c := &r.compiled[p]
+	c.scanOnce.Do(func() { c.scan = regexp.MustCompile(scanExpr(r.pats[p], notWord)) })
+	return c.scan
+}
+
+// anchored is pattern p's regexp for findAnchored; p has prefixes.
+func (r *Rules) anchored(p int) *regexp.Regexp {
+	c := &r.compiled[p]
+	c.anchoredOnce.Do(func() { c.anchored = regexp.MustCompile(anchoredExpr(r.pats[p], notWord)) })
+	return c.anchored
 }
 
 // alternatives splits a pattern that is a list of alternatives ("{self_injury}"
@@ -386,10 +458,10 @@ func (r *Rules) matches(text string, ps []int, hit []uint8) [][]int {
 			continue
 		}
 		var locs [][]int
-		if r.anchored[p] != nil {
+		if r.prefixes[p] != nil {
 			locs = r.findAnchored(text, p)
 		} else {
-			locs = r.pats[p].FindAllStringSubmatchIndex(text, -1)
+			locs = r.scan(p).FindAllStringSubmatchIndex(text, -1)
 		}
 		for _, loc := range locs {
 			if n := len(out); n > 0 && loc[0] < out[n-1][0] {
@@ -438,6 +510,7 @@ func (r *Rules) findAnchored(text string, p int) [][]int {
 		return nil
 	}
 	slices.Sort(starts)
+	re := r.anchored(p)
 	var out [][]int
 	end := -1 // where the last match ended, its boundary included
 	for k, s := range starts {
@@ -452,7 +525,7 @@ func (r *Rules) findAnchored(text string, p int) [][]int {
 		if from < end || s == 0 && end >= 0 {
 			continue
 		}
-		loc := r.anchored[p].FindStringSubmatchIndex(text[s:])
+		loc := re.FindStringSubmatchIndex(text[s:])
 		if loc == nil {
 			continue
 		}
