@@ -4,6 +4,7 @@
 package triage
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"regexp"
@@ -66,6 +67,7 @@ type Rules struct {
 	gate             *gate      // which literal sets a report has
 	lits             [][]string // the literal sets, while parsing
 	levels           []level
+	byDefault        Urgency // when no level holds
 	categories       []level // category rules: the first that holds names the category
 	floor            map[string]Urgency
 	spelling         map[string]string // text-speak and misspellings → the words rules use
@@ -117,6 +119,7 @@ type ruleFile struct {
 	Hyper      []string            `yaml:"hyperbole"`
 	Harmless   []string            `yaml:"harmless"`
 	Levels     []condition         `yaml:"levels"`
+	Default    Urgency             `yaml:"default"`
 	Categories []condition         `yaml:"categories"`
 	Floor      map[string]Urgency  `yaml:"category_floor"`
 	Spelling   map[string]string   `yaml:"spelling"`
@@ -273,11 +276,18 @@ func ParseRules(b []byte) (*Rules, error) {
 			return fmt.Errorf("triage: rules: %s: names no signal in all or any", where)
 		}
 		for _, n := range append(append(append([]string{}, c.All...), c.Any...), c.None...) {
+			if n == figureOfSpeech || n == lookAlike {
+				continue
+			}
 			if r.signals[strings.TrimPrefix(n, deniedPrefix)] == nil {
 				return fmt.Errorf("triage: rules: %s: unknown signal %q", where, n)
 			}
 		}
 		return nil
+	}
+	r.byDefault = cmp.Or(f.Default, Low)
+	if r.byDefault.rank() == 0 {
+		return nil, fmt.Errorf("triage: rules: default: unknown urgency %q", f.Default)
 	}
 	for i, l := range f.Levels {
 		if l.Urgency.rank() == 0 {
@@ -563,15 +573,17 @@ func (r *Rules) Rate(in Input) Rating {
 	hit := r.hits(text)
 	// Only the figure of speech itself is taken out: a real threat in the
 	// same report is still read.
+	found := map[string]bool{}
 	if m := r.matches(text, r.hyperbole, hit); len(m) > 0 {
-		out.Reasons = append(out.Reasons, intake.Reason{Rule: "hyperbole", Text: "figure of speech, not counted as a threat", Words: joinMatches(text, m)})
+		found[figureOfSpeech] = true
+		out.Reasons = append(out.Reasons, intake.Reason{Rule: figureOfSpeech, Text: "figure of speech, not counted as a threat", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
 	}
 	if m := r.harmlessMatches(text, hit); len(m) > 0 {
-		out.Reasons = append(out.Reasons, intake.Reason{Rule: "harmless", Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(text, m)})
+		found[lookAlike] = true
+		out.Reasons = append(out.Reasons, intake.Reason{Rule: lookAlike, Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
 	}
-	found := map[string]bool{}
 	// The words of a denied statement are denied with it: in "he wasn't
 	// going to bring a gun", the gun is no more there than the bringing.
 	var denied [][]int
@@ -612,12 +624,16 @@ func (r *Rules) Rate(in Input) Rating {
 			break
 		}
 	}
-	out.Urgency = Low
+	out.Urgency = r.byDefault
+	matched := false
 	for _, l := range r.levels {
 		if l.holds(found) {
-			out.Urgency = l.urgency
+			out.Urgency, matched = l.urgency, true
 			break
 		}
+	}
+	if !matched {
+		out.Reasons = append(out.Reasons, intake.Reason{Rule: "none", Text: noLevel(r.byDefault)})
 	}
 	if f := r.floor[in.Category]; f.rank() > out.Urgency.rank() {
 		out.Urgency = f
@@ -633,10 +649,23 @@ func (r *Rules) Rate(in Input) Rating {
 	if out.Category == "" {
 		out.Category = intake.CategoryOther
 	}
-	if len(out.Reasons) == 0 {
-		out.Reasons = append(out.Reasons, intake.Reason{Rule: "none", Text: "no rule matched; routine"})
-	}
 	return out
+}
+
+// figureOfSpeech and lookAlike are what the hyperbole and harmless lists
+// found, as levels may name them: a report whose only violent words were a
+// figure of speech is low, not unexplained.
+const (
+	figureOfSpeech = "hyperbole"
+	lookAlike      = "harmless"
+)
+
+// noLevel is the reason a report gets when no level explains it.
+func noLevel(u Urgency) string {
+	if u.rank() > Low.rank() {
+		return "no rule explains it: a person reads it, as " + string(u)
+	}
+	return "no rule matched; routine"
 }
 
 func (l level) holds(found map[string]bool) bool {

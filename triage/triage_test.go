@@ -51,7 +51,7 @@ func TestRate(t *testing.T) {
 		{"this test is going to kill me", "", false, triage.Low, "hyperbole", "this test is going to kill me"},
 		{"the band killed it at the concert", "", false, triage.Low, "hyperbole", "killed it"},
 		{"I bombed my quiz lol", "", false, triage.Low, "hyperbole", "bombed my quiz"},
-		{"the cafeteria food is cold", "", false, triage.Low, "feedback", "cafeteria"},
+		{"the cafeteria food is cold", "", false, triage.Low, "feedback", "food is cold"},
 		{"hello", "", false, triage.Low, "none", ""},
 		{"something feels off with a coworker", "weapon", false, triage.High, "category", ""},
 		{"please come to the gym", "", true, triage.Critical, "danger_now", ""},
@@ -90,7 +90,7 @@ func TestRate(t *testing.T) {
 		{"the teacher said he's going to shoot for a 4.0", "", false, triage.Low, "harmless", "shoot for a"},
 		// Means at hand, a final act with a day, a worry that is not a threat.
 		{"im not ok. i have the pills in front of me rn", "", false, triage.Critical, "attempt", "pills in front of me"},
-		{"he gave me his whole tool set and said he won't need it after this weekend, he talks about killing himself", "", false, triage.Critical, "final_act", "won't need it after this weekend"},
+		{"he gave me his whole tool set and said he won't need it after this weekend, he talks about killing himself", "", false, triage.Critical, "suicidal", "won't need it after this weekend"},
 		{"people are drinking on lunch and then driving forklifts, somebody is going to get hurt", "", false, triage.Normal, "drugs", "drinking"},
 		{"a man keeps trying to talk to kids alone and asks them for their usernames", "", false, triage.High, "abuse", "usernames"},
 		{"someone is getting jumped right now behind the portables and he's not getting up", "", false, triage.Critical, "in_progress", "not getting up"},
@@ -311,10 +311,22 @@ func TestSweeperQueuesStuckTips(t *testing.T) {
 	n, err = sw.Sweep(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "still received, so swept again...")
-	info, err := asynq.NewInspector(redistest.AsynqOpt(db)).ListPendingTasks("normal")
+	// A routine tip waits in a group of the normal queue, to be batched.
+	insp := asynq.NewInspector(redistest.AsynqOpt(db))
+	defer insp.Close()
+	pending, err := insp.ListPendingTasks("normal")
 	require.NoError(t, err)
-	require.Len(t, info, 1, "...but queued once")
-	require.Equal(t, "triage:"+rc.TipID, info[0].ID)
+	require.Empty(t, pending, "a routine tip is batched, not queued on its own")
+	groups, err := insp.Groups("normal")
+	require.NoError(t, err)
+	var queued []*asynq.TaskInfo
+	for _, g := range groups {
+		tasks, err := insp.ListAggregatingTasks("normal", g.Group)
+		require.NoError(t, err)
+		queued = append(queued, tasks...)
+	}
+	require.Len(t, queued, 1, "...but queued once")
+	require.Equal(t, "triage:"+rc.TipID, queued[0].ID)
 }
 
 // TestNegationReach: a warning's "don't" does not deny the day after it,
@@ -325,4 +337,101 @@ func TestNegationReach(t *testing.T) {
 	require.Equal(t, triage.Critical, got.Urgency, "reasons: %+v", got.Reasons)
 	got = r.Rate(triage.Input{Text: "he said he has a knife but not today"})
 	require.NotEqual(t, triage.Critical, got.Urgency, "reasons: %+v", got.Reasons)
+}
+
+// TestBatchTriagesRoutineTips: routine tips wait in a group of their queue,
+// asynq's aggregator hands the group's tasks to Aggregate, and the handler
+// triages the batch: every tip that still exists is triaged once, and one
+// purged in between is skipped without failing the rest.
+func TestBatchTriagesRoutineTips(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.New(t, db)
+	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
+	require.NoError(t, err)
+	store := intake.NewStore(rdb, keys)
+	router, err := triage.NewRouter(nil, nil, "district", func(string) bool { return true })
+	require.NoError(t, err)
+	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
+	client := asynq.NewClient(redistest.AsynqOpt(db))
+	defer client.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in := intake.New(store, triage.NewQueue(client, tr), log)
+	teams := []notify.Team{{ID: "district", Name: "District", OnCall: []notify.Reviewer{{Name: "Ana", Phone: "+15555550101"}}}}
+	pager := notify.NewPager(notify.Config{Redis: rdb, Queue: client, Phone: notify.NewOutbox(rdb, log), Teams: teams, PublicURL: "https://tips.example.org", Log: log})
+	h := triage.NewHandler(store, tr, pager, func(string) string { return "Lincoln High" }, log)
+
+	var ids []string
+	for _, body := range []string{"kids vape in the 2nd floor bathroom every lunch", "the cafeteria pizza is always cold", "someone keyed three cars in the staff lot", "the bus is late every morning"} {
+		rc, err := in.Submit(ctx, intake.Report{Org: "lincoln-high", Body: body})
+		require.NoError(t, err)
+		ids = append(ids, rc.TipID)
+	}
+	// What asynq's aggregator reads out of the groups.
+	insp := asynq.NewInspector(redistest.AsynqOpt(db))
+	defer insp.Close()
+	var tasks []*asynq.Task
+	for _, q := range []string{"normal", "low"} {
+		groups, err := insp.Groups(q)
+		require.NoError(t, err)
+		for _, g := range groups {
+			grouped, err := insp.ListAggregatingTasks(q, g.Group)
+			require.NoError(t, err)
+			for _, ti := range grouped {
+				tasks = append(tasks, asynq.NewTask(ti.Type, ti.Payload))
+			}
+		}
+	}
+	require.Len(t, tasks, len(ids), "every routine tip waits in a group")
+	batch := triage.Aggregate("triage-0", tasks)
+	require.Equal(t, triage.TypeBatch, batch.Type())
+	for _, id := range ids {
+		require.Contains(t, string(batch.Payload()), id)
+	}
+	require.NotContains(t, string(batch.Payload()), "vape", "a batch carries tip IDs only")
+
+	require.NoError(t, rdb.Del(ctx, "tip:{"+ids[1]+"}").Err(), "purged before its batch ran")
+	require.NoError(t, h.ProcessBatch(ctx, batch))
+	require.NoError(t, h.ProcessBatch(ctx, batch), "a second run must be harmless")
+	for i, id := range ids {
+		tip, err := store.Tip(ctx, id)
+		if i == 1 {
+			require.ErrorIs(t, err, intake.ErrNotFound)
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, intake.StatusAssigned, tip.Status, "tip %d", i)
+		require.Contains(t, []string{"normal", "low"}, tip.Urgency, "tip %d", i)
+		require.Equal(t, "district", tip.Team)
+	}
+	left, err := store.Received(ctx, time.Now().Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{ids[1]}, left, "only the purged tip's stale entry waits for the sweeper")
+}
+
+// TestDefaultUrgency: a rule file names the urgency of a report no level
+// explains, and says so in the reason; a figure of speech is a signal that
+// levels can name; an unknown default is an error at start-up.
+func TestDefaultUrgency(t *testing.T) {
+	const file = `
+signals:
+  weapon:
+    says: mentions a weapon
+    patterns: ['gun']
+hyperbole: ['killed it']
+levels:
+  - {urgency: high, any: [weapon]}
+  - {urgency: low, any: [hyperbole]}
+default: normal
+`
+	r, err := triage.ParseRules([]byte(file))
+	require.NoError(t, err)
+	got := r.Rate(triage.Input{Text: "something about my neighbour worries me"})
+	require.Equal(t, triage.Normal, got.Urgency)
+	require.Equal(t, "none", got.Reasons[len(got.Reasons)-1].Rule)
+	require.Contains(t, got.Reasons[len(got.Reasons)-1].Text, "normal")
+	require.Equal(t, triage.Low, r.Rate(triage.Input{Text: "the band killed it"}).Urgency)
+	require.Equal(t, triage.High, r.Rate(triage.Input{Text: "he has a gun"}).Urgency)
+
+	_, err = triage.ParseRules([]byte(strings.Replace(file, "default: normal", "default: soon", 1)))
+	require.ErrorContains(t, err, "default")
 }
