@@ -1,11 +1,14 @@
 package triage
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -26,6 +29,52 @@ type tipPayload struct {
 func NewTipTask(tipID string) *asynq.Task {
 	b, _ := json.Marshal(tipPayload{TipID: tipID})
 	return asynq.NewTask(TypeTip, b)
+}
+
+// TypeBatch is the task that triages a batch of routine tips. asynq's
+// aggregator gathers routine TypeTip tasks into one (Aggregate), so a
+// backlog of routine tips costs one task per few hundred tips, not one
+// each: a task's own Redis calls (dequeue, lease, done) cost more than
+// triaging a tip. Urgent tips are never batched: they are triaged, and
+// paged, the moment a worker is free.
+const TypeBatch = "triage:batch"
+
+// BatchMax is the most tips in one batch (asynq's GroupMaxSize).
+const BatchMax = 500
+
+// batchShards spreads routine tips over this many groups per queue. asynq
+// aggregates at most one set per group each time it checks (every second),
+// so the shards and BatchMax bound how fast a backlog is batched: 8,000
+// tips a second per queue.
+const batchShards = 16
+
+// batchParallel is how many tips of a batch are triaged at once: each
+// waits on Redis between its steps.
+const batchParallel = 16
+
+// batchPayload carries a batch's tip IDs only, like tipPayload.
+type batchPayload struct {
+	TipIDs []string `json:"tip_ids"`
+}
+
+// batchGroup is a routine tip's aggregation group, by the last character
+// of its random ID.
+func batchGroup(tipID string) string {
+	return "triage-" + strconv.Itoa(int(tipID[len(tipID)-1])%batchShards)
+}
+
+// Aggregate is the routine workers' asynq.GroupAggregator: the tips of a
+// group's TypeTip tasks as one TypeBatch task.
+func Aggregate(group string, tasks []*asynq.Task) *asynq.Task {
+	var p batchPayload
+	for _, t := range tasks {
+		var one tipPayload
+		if json.Unmarshal(t.Payload(), &one) == nil && one.TipID != "" {
+			p.TipIDs = append(p.TipIDs, one.TipID)
+		}
+	}
+	b, _ := json.Marshal(p)
+	return asynq.NewTask(TypeBatch, b, asynq.MaxRetry(25))
 }
 
 // Queue hands stored tips to the triage workers. It rates the tip on the
@@ -55,8 +104,11 @@ func (q *Queue) Counted(count func(intake.Channel, Urgency)) *Queue {
 // sweeper may queue it again without harm.
 func (q *Queue) Enqueue(ctx context.Context, t *intake.Tip) error {
 	u := q.triager.Rate(t).Urgency
-	_, err := q.client.EnqueueContext(ctx, NewTipTask(t.ID),
-		asynq.Queue(string(u)), asynq.TaskID("triage:"+t.ID), asynq.MaxRetry(25))
+	opts := []asynq.Option{asynq.Queue(string(u)), asynq.TaskID("triage:" + t.ID), asynq.MaxRetry(25)}
+	if !u.Paged() {
+		opts = append(opts, asynq.Group(batchGroup(t.ID)))
+	}
+	_, err := q.client.EnqueueContext(ctx, NewTipTask(t.ID), opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil // queued before, and counted then
 	}
@@ -99,6 +151,46 @@ func (h *Handler) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	return h.triage(ctx, t)
+}
+
+// ProcessBatch triages a batch of routine tips, loaded in one round trip,
+// several at a time. A tip purged before its turn is skipped. On an error
+// the whole batch is retried: the tips done already are done again, which
+// changes nothing.
+func (h *Handler) ProcessBatch(ctx context.Context, task *asynq.Task) error {
+	var p batchPayload
+	if err := json.Unmarshal(task.Payload(), &p); err != nil {
+		return fmt.Errorf("triage: batch payload: %v: %w", err, asynq.SkipRetry)
+	}
+	tips, err := h.store.TipsByID(ctx, p.TipIDs)
+	if err != nil {
+		return err
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, batchParallel)
+	)
+	for _, t := range tips {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := h.triage(ctx, t); err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// triage rates, clusters and routes a loaded tip, records the result on it,
+// and pages its teams when it is urgent.
+func (h *Handler) triage(ctx context.Context, t *intake.Tip) error {
 	r, err := h.triager.Triage(ctx, t)
 	if err != nil {
 		return err

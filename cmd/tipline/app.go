@@ -38,6 +38,7 @@ type workerPool struct {
 	name        string
 	queues      map[string]int
 	concurrency int
+	batch       bool // aggregate routine tips into triage.TypeBatch tasks
 }
 
 // workerPools splits the four queues between two sets of workers, each
@@ -50,7 +51,7 @@ type workerPool struct {
 func workerPools() []workerPool {
 	return []workerPool{
 		{name: "urgent", queues: map[string]int{string(triage.Critical): 2, string(triage.High): 1}, concurrency: 32},
-		{name: "routine", queues: map[string]int{string(triage.Normal): 2, string(triage.Low): 1}, concurrency: 64},
+		{name: "routine", queues: map[string]int{string(triage.Normal): 2, string(triage.Low): 1}, concurrency: 64, batch: true},
 	}
 }
 
@@ -260,12 +261,13 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	if a.st.wantWorker() {
 		mux := asynq.NewServeMux()
 		mux.Handle(triage.TypeTip, a.handler)
+		mux.HandleFunc(triage.TypeBatch, a.handler.ProcessBatch)
 		for _, t := range []string{notify.TypePage, notify.TypeStep, notify.TypeSend, notify.TypeDigest} {
 			mux.Handle(t, a.pager)
 		}
 		mux.Handle(intake.TypeText, a.sms)
 		for _, pool := range workerPools() {
-			w := asynq.NewServer(a.aopt, asynq.Config{
+			cfg := asynq.Config{
 				Queues:            pool.queues,
 				Concurrency:       pool.concurrency,
 				StrictPriority:    true,
@@ -278,7 +280,17 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 				Logger:                   asynqLogger{a.log.With("component", "asynq", "pool", pool.name)},
 				LogLevel:                 asynq.WarnLevel,
 				HealthCheckFunc:          func(err error) { a.workers.pingErr.Store(&err) },
-			})
+			}
+			if pool.batch {
+				// Routine tips wait at most a second or two to be batched
+				// (asynq's shortest grace period is a second); they are
+				// read on the next working day.
+				cfg.GroupAggregator = asynq.GroupAggregatorFunc(triage.Aggregate)
+				cfg.GroupGracePeriod = time.Second
+				cfg.GroupMaxDelay = 2 * time.Second
+				cfg.GroupMaxSize = triage.BatchMax
+			}
+			w := asynq.NewServer(a.aopt, cfg)
 			if err := w.Start(mux); err != nil {
 				for _, started := range workers {
 					started.Shutdown()

@@ -309,7 +309,7 @@ func TestFaultWorkerKilledMidTask(t *testing.T) {
 			return false
 		}
 		for _, q := range qs {
-			if info, err := insp.GetQueueInfo(q); err != nil || info.Pending+info.Active+info.Retry > 0 {
+			if info, err := insp.GetQueueInfo(q); err != nil || info.Pending+info.Aggregating+info.Active+info.Retry > 0 {
 				return false
 			}
 		}

@@ -230,7 +230,9 @@ func TestRoutineReportIsNotPaged(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, out = postJSON(t, s.url+"/api/v1/followup", map[string]any{"token": token})
 		return out["status"] == "assigned"
-	}, 10*time.Second, 20*time.Millisecond)
+		// A routine tip waits a second or two to be batched; look now and
+		// then, as a reporter would (token look-ups are rate-limited).
+	}, 30*time.Second, 500*time.Millisecond)
 	require.Empty(t, tw.Messages())
 }
 

@@ -49,7 +49,7 @@ func newQueueCollector(insp *asynq.Inspector, log *slog.Logger) *queueCollector 
 	return &queueCollector{
 		insp: insp, log: log,
 		size: prometheus.NewDesc("tipline_queue_tasks",
-			"Tasks in a queue by state (pending, active, scheduled, retry, archived, completed).", []string{"queue", "state"}, nil),
+			"Tasks in a queue by state (aggregating, pending, active, scheduled, retry, archived, completed).", []string{"queue", "state"}, nil),
 		latency: prometheus.NewDesc("tipline_queue_latency_seconds",
 			"How long the oldest pending task of a queue has waited: the age of the queue.", []string{"queue"}, nil),
 		paused: prometheus.NewDesc("tipline_queue_paused",
@@ -97,7 +97,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		for state, n := range map[string]int{
-			"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled,
+			"aggregating": info.Aggregating, "pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled,
 			"retry": info.Retry, "archived": info.Archived, "completed": info.Completed,
 		} {
 			ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(n), q, state)

@@ -199,7 +199,7 @@ func checkPipeline(t testing.TB, rdb redis.UniversalClient, aopt asynq.RedisConn
 		for _, q := range qs {
 			info, err := insp.GetQueueInfo(q)
 			require.NoError(t, err)
-			if info.Pending+info.Active+info.Retry > 0 {
+			if info.Pending+info.Aggregating+info.Active+info.Retry > 0 {
 				return false
 			}
 		}
