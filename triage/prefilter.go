@@ -1,9 +1,11 @@
 package triage
 
 import (
+	"math/bits"
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Rating a report must cost microseconds, not milliseconds: the workers
@@ -26,6 +28,12 @@ const maxLiterals = 256
 // maxPrefixes bounds the words a pattern is anchored at: each is looked for
 // in the report.
 const maxPrefixes = 256
+
+// longPrefix is how long a pattern's first words must be to be looked
+// for alone. "pushed " is rare enough: trying the anchored regexp where it
+// starts costs less than looking for all of "pushed (him|her|me|them)
+// (into|down)", one pass over the report per word.
+const longPrefix = 4
 
 // required returns sets of strings such that every match of the pattern
 // contains one string of each set: for "{intend} {hurt} {target}", the
@@ -101,10 +109,25 @@ func prefixes(re *syntax.Regexp) []string {
 	run := []string{""}
 	for _, sub := range subs {
 		set, exact := literals(sub)
-		if !exact || len(run)*len(set) > maxPrefixes {
+		if !exact {
+			// Every match of this part starts with one of its own
+			// starts: the pattern's starts end with them.
+			if starts := startsOf(sub); starts != nil && len(run)*len(starts) <= maxPrefixes {
+				run = product(run, starts)
+			}
 			break
 		}
-		run = product(run, set)
+		if len(run)*len(set) > maxPrefixes {
+			break
+		}
+		// run stays exact, every way the pattern can start so far, so
+		// that the next part multiplies it right; it is cut to the
+		// shortest words only when it is returned.
+		next := product(run, set)
+		if shortest(run) >= longPrefix && len(shortestPrefixes(next)) > len(shortestPrefixes(run)) {
+			break
+		}
+		run = next
 	}
 	if shortest(run) < minLiteral || len(run) > maxPrefixes {
 		return nil
@@ -114,7 +137,162 @@ func prefixes(re *syntax.Regexp) []string {
 			return nil
 		}
 	}
-	return run
+	return shortestPrefixes(run)
+}
+
+// startsOf returns words every match of re starts with, or nil: for
+// "(?:buying|asking (?:if|for)(?: \w+){0,4})", "buying", "asking if",
+// "asking for". Where a part is not exactly its words it stops there.
+func startsOf(re *syntax.Regexp) []string {
+	if set, exact := literals(re); exact {
+		return set
+	}
+	switch re.Op {
+	case syntax.OpCapture, syntax.OpPlus:
+		return startsOf(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return startsOf(re.Sub[0])
+		}
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			s := startsOf(sub)
+			if s == nil || len(out)+len(s) > maxPrefixes {
+				return nil
+			}
+			out = union(out, s)
+		}
+		return out
+	case syntax.OpConcat:
+		run := []string{""}
+		for _, sub := range re.Sub {
+			set, exact := literals(sub)
+			if !exact {
+				set = startsOf(sub)
+			}
+			if set == nil || len(run)*len(set) > maxPrefixes {
+				break
+			}
+			run = product(run, set)
+			if !exact {
+				break
+			}
+		}
+		if shortest(run) == 0 {
+			return nil
+		}
+		return run
+	}
+	return nil
+}
+
+// shortestPrefixes drops from a sorted set each word that starts with
+// another of its words: wherever "taking my " starts, "taking " starts
+// too, and the anchored regexp decides. "(?:taking|took) (?:my |his )?"
+// is then looked for as 2 words, not 6; each costs a pass over the text.
+func shortestPrefixes(sorted []string) []string {
+	out := sorted[:0:0]
+	for _, w := range sorted {
+		if n := len(out); n > 0 && strings.HasPrefix(w, out[n-1]) {
+			continue // sorted: the words that start with out[n-1] follow it
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// byteSet is a set of bytes, one bit each.
+type byteSet [4]uint64
+
+func (s *byteSet) add(c byte)      { s[c/64] |= 1 << (c % 64) }
+func (s *byteSet) has(c byte) bool { return s[c/64]&(1<<(c%64)) != 0 }
+
+// maxFirstBytes bounds the bytes a pattern without prefixes is anchored at:
+// a pattern that can start with most letters is cheaper to scan for.
+const maxFirstBytes = 12
+
+// firstBytes returns the bytes every match of a pattern (as simplified
+// returns it) starts with, or nil when they are not known or too many.
+// A pattern with no prefixes ("(?:buying|got|took) (?:\w+ )?guns?") is
+// then tried only where a word starts with one of them, anchored, as
+// findAnchored does with prefixes: Go's unanchored search of a large
+// pattern steps every thread of it over every byte of the report.
+func firstBytes(re *syntax.Regexp) *byteSet {
+	if re == nil {
+		return nil
+	}
+	var set byteSet
+	if canBeEmpty, ok := addFirstBytes(re, &set); !ok || canBeEmpty {
+		return nil
+	}
+	n := 0
+	for _, w := range set {
+		n += bits.OnesCount64(w)
+	}
+	if n > maxFirstBytes {
+		return nil
+	}
+	return &set
+}
+
+// addFirstBytes adds to set the bytes a match of re can start with. It
+// tells whether re can match the empty string, in which case what follows
+// re can start a match too, and whether it knew re's bytes at all.
+func addFirstBytes(re *syntax.Regexp, set *byteSet) (canBeEmpty, ok bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return true, true
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 || len(re.Rune) == 0 {
+			return false, false
+		}
+		var b [utf8.UTFMax]byte
+		utf8.EncodeRune(b[:], re.Rune[0])
+		set.add(b[0])
+		return false, true
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1] >= utf8.RuneSelf || re.Rune[i+1]-re.Rune[i] >= maxFirstBytes {
+				return false, false
+			}
+			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
+				set.add(byte(c))
+			}
+		}
+		return false, true
+	case syntax.OpCapture:
+		return addFirstBytes(re.Sub[0], set)
+	case syntax.OpQuest, syntax.OpStar:
+		_, ok := addFirstBytes(re.Sub[0], set)
+		return true, ok
+	case syntax.OpPlus:
+		return addFirstBytes(re.Sub[0], set)
+	case syntax.OpRepeat:
+		empty, ok := addFirstBytes(re.Sub[0], set)
+		return empty || re.Min == 0, ok
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			empty, ok := addFirstBytes(sub, set)
+			if !ok {
+				return false, false
+			}
+			canBeEmpty = canBeEmpty || empty
+		}
+		return canBeEmpty, true
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			empty, ok := addFirstBytes(sub, set)
+			if !ok {
+				return false, false
+			}
+			if !empty {
+				return false, true
+			}
+		}
+		return true, true
+	}
+	return false, false
 }
 
 // literals is required's walk of the syntax tree. It answers a set of

@@ -98,7 +98,7 @@ func TestAnchoredFindsWhatScanningFinds(t *testing.T) {
 	for _, body := range texts {
 		text := r.normalize(body)
 		for p := range r.pats {
-			if r.prefixes[p] == nil {
+			if r.prefixes[p] == nil && r.firsts[p] == nil {
 				continue
 			}
 			anchored++
@@ -138,7 +138,7 @@ func TestEveryPatternCompiles(t *testing.T) {
 	require.NoError(t, err)
 	for p := range r.pats {
 		require.NotNil(t, r.scan(p), r.pats[p])
-		if r.prefixes[p] != nil {
+		if r.prefixes[p] != nil || r.firsts[p] != nil {
 			require.NotNil(t, r.anchored(p), r.pats[p])
 		}
 	}

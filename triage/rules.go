@@ -62,6 +62,7 @@ type Rules struct {
 	pats             []string   // per pattern, the folded alternative it matches
 	compiled         []compiled // per pattern, its regexps, made when first tried
 	prefixes         [][]string // per pattern, the words every match starts with, if known
+	firsts           []*byteSet // per pattern without prefixes, the bytes every match starts with, if known
 	need             []uint8    // per pattern, how many literal sets must all be in a report for it to be tried
 	setPats          [][]int32  // per literal set, the patterns that need it
 	gate             *gate      // which literal sets a report has
@@ -366,7 +367,13 @@ func (r *Rules) compile(ps []string) ([]int, error) {
 		i := len(r.pats)
 		r.pats = append(r.pats, folded)
 		re := simplified(firstGroup(tree))
-		r.prefixes = append(r.prefixes, prefixes(re))
+		pre := prefixes(re)
+		r.prefixes = append(r.prefixes, pre)
+		var first *byteSet
+		if pre == nil {
+			first = firstBytes(re)
+		}
+		r.firsts = append(r.firsts, first)
 		sets := requiredOf(re)
 		if len(sets) > 255 {
 			sets = sets[:255]
@@ -430,7 +437,8 @@ func (r *Rules) scan(p int) *regexp.Regexp {
 	return c.scan
 }
 
-// anchored is pattern p's regexp for findAnchored; p has prefixes.
+// anchored is pattern p's regexp for findAnchored; p has prefixes or
+// first bytes.
 func (r *Rules) anchored(p int) *regexp.Regexp {
 	c := &r.compiled[p]
 	c.anchoredOnce.Do(func() { c.anchored = regexp.MustCompile(anchoredExpr(r.pats[p], notWord)) })
@@ -468,7 +476,7 @@ func (r *Rules) matches(text string, ps []int, hit []uint8) [][]int {
 			continue
 		}
 		var locs [][]int
-		if r.prefixes[p] != nil {
+		if r.prefixes[p] != nil || r.firsts[p] != nil {
 			locs = r.findAnchored(text, p)
 		} else {
 			locs = r.scan(p).FindAllStringSubmatchIndex(text, -1)
@@ -496,13 +504,20 @@ func (r *Rules) matches(text string, ps []int, hit []uint8) [][]int {
 }
 
 // findAnchored is FindAllStringSubmatchIndex for a pattern whose matches
-// start with known words: it tries the pattern only where one of them
-// starts a word, anchored there, so a long pattern costs the length of a
-// match attempt, not of the text. Matches come out as the unanchored
+// start with known words or bytes: it tries the pattern only where one of
+// them starts a word, anchored there, so a long pattern costs the length
+// of a match attempt, not of the text. Matches come out as the unanchored
 // pattern's would: leftmost first, not overlapping, the word boundary
 // before a match included in it.
 func (r *Rules) findAnchored(text string, p int) [][]int {
 	var starts []int
+	if first := r.firsts[p]; first != nil {
+		for i := 0; i < len(text); i++ {
+			if first.has(text[i]) && (i == 0 || !wordChar(text[:i])) {
+				starts = append(starts, i)
+			}
+		}
+	}
 	for _, w := range r.prefixes[p] {
 		for from := 0; from < len(text); {
 			i := strings.Index(text[from:], w)

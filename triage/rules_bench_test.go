@@ -54,6 +54,28 @@ func BenchmarkRate(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
+// intakeReport is a report as the intake benchmark sends it: the body,
+// then the place and the time the reporter gave, a line each.
+const intakeReport = "Two 8th graders keep taking a smaller kid's lunch money by the bike racks before first period, and yesterday they pushed him into the fence. He is scared to tell anyone.\nbike racks\nmost mornings"
+
+// BenchmarkRateIntakeReport is the cost of rating one typical report on
+// the web request path, where Rate picks the report's queue.
+func BenchmarkRateIntakeReport(b *testing.B) {
+	r, err := triage.DefaultRules()
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := triage.Input{Text: intakeReport, Category: "bullying"}
+	r.Rate(in) // compile the regexps it needs, as a running server has
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime()
+	for range b.N {
+		r.Rate(in)
+	}
+	b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
 // BenchmarkParseRules is the cost of building the built-in rules, paid
 // at every process start (the web server, each worker, each CLI command).
 func BenchmarkParseRules(b *testing.B) {
