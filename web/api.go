@@ -118,7 +118,77 @@ func decodeJSON(c echo.Context, dst any) error {
 // duplicateKey finds the first key that appears twice in one object of a
 // JSON text, at any depth. Invalid JSON finds none: the decoder says what
 // is wrong with it.
+//
+// encoding/json's tokens cost more than decoding the report itself, so a
+// body with no escapes (nearly every one: a string's bytes are then its
+// value) is first scanned byte by byte. Only when that finds a duplicate,
+// or finds the body malformed, do the tokens give the answer.
 func duplicateKey(b []byte) (string, bool) {
+	if bytes.IndexByte(b, '\\') < 0 && !plainHasDuplicateKey(b) {
+		return "", false
+	}
+	return tokenDuplicateKey(b)
+}
+
+// plainHasDuplicateKey scans a JSON text without escapes the way
+// tokenDuplicateKey reads its tokens. It answers true when a key repeats
+// in an object, and also when the text is malformed, so that the tokens
+// decide.
+func plainHasDuplicateKey(b []byte) bool {
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool
+	}
+	var stack []frame
+	valueDone := func() {
+		if top := len(stack) - 1; top >= 0 && stack[top].object {
+			stack[top].key = true
+		}
+	}
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case ' ', '\t', '\n', '\r', ',', ':':
+		case '{', '[':
+			valueDone()
+			stack = append(stack, frame{object: c == '{', key: c == '{'})
+		case '}', ']':
+			if len(stack) == 0 {
+				return true
+			}
+			stack = stack[:len(stack)-1]
+		case '"':
+			end := bytes.IndexByte(b[i+1:], '"')
+			if end < 0 {
+				return true
+			}
+			s := string(b[i+1 : i+1+end])
+			i += end + 1
+			if top := len(stack) - 1; top >= 0 && stack[top].object && stack[top].key {
+				k := strings.ToLower(s) // as tokenDuplicateKey: encoding/json ignores case
+				if stack[top].keys[k] {
+					return true
+				}
+				if stack[top].keys == nil {
+					stack[top].keys = map[string]bool{}
+				}
+				stack[top].keys[k] = true
+				stack[top].key = false
+				continue
+			}
+			valueDone()
+		default: // a number, true, false or null
+			for i+1 < len(b) && !strings.ContainsRune(" \t\n\r,:{}[]\"", rune(b[i+1])) {
+				i++
+			}
+			valueDone()
+		}
+	}
+	return len(stack) != 0
+}
+
+// tokenDuplicateKey is duplicateKey by encoding/json's tokens.
+func tokenDuplicateKey(b []byte) (string, bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	type frame struct {
 		object bool
