@@ -267,36 +267,60 @@ type Triage struct {
 // SetTriage records triage's result and moves a received tip to assigned.
 // A tip that has moved on keeps its status: triage may run twice.
 func (s *Store) SetTriage(ctx context.Context, id string, received time.Time, r Triage) error {
-	if len(r.Teams) == 0 {
-		return fmt.Errorf("intake: set triage %s: no team", id)
+	return s.SetTriages(ctx, []Triaged{{ID: id, Received: received, Triage: r}})
+}
+
+// Triaged is one tip's triage result, for SetTriages.
+type Triaged struct {
+	ID       string
+	Received time.Time
+	Triage
+}
+
+// SetTriages records the triage of several tips in one round trip, each as
+// SetTriage does: a batch of routine tips pays for one, not one each.
+func (s *Store) SetTriages(ctx context.Context, ts []Triaged) error {
+	if len(ts) == 0 {
+		return nil
 	}
-	reasons, err := json.Marshal(r.Reasons)
-	if err != nil {
-		return fmt.Errorf("intake: set triage: %w", err)
+	reasons := make([]string, len(ts))
+	for i, t := range ts {
+		if len(t.Teams) == 0 {
+			return fmt.Errorf("intake: set triage %s: no team", t.ID)
+		}
+		b, err := json.Marshal(t.Reasons)
+		if err != nil {
+			return fmt.Errorf("intake: set triage: %w", err)
+		}
+		reasons[i] = string(b)
 	}
-	// In this order, which matters on a Redis Cluster, where each slot's
-	// part is its own transaction: the teams' queues first (they point at
-	// a tip that exists), then the tip, then the sweeper's list. A crash
-	// between parts leaves the tip "received" and in the sweeper's list,
-	// and triage runs again; never a triaged tip missing from its queue.
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, team := range r.Teams {
-			p.ZAdd(ctx, keyTeamTips(team), redis.Z{Score: float64(received.UnixMilli()), Member: id})
+	// Per tip in this order, which matters on a Redis Cluster, where each
+	// slot's part is its own transaction: the teams' queues first (they
+	// point at a tip that exists), then the tip, then the sweeper's list.
+	// A crash between parts leaves the tip "received" and in the sweeper's
+	// list, and triage runs again; never a triaged tip missing from its
+	// queue.
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, t := range ts {
+			for _, team := range t.Teams {
+				p.ZAdd(ctx, keyTeamTips(team), redis.Z{Score: float64(t.Received.UnixMilli()), Member: t.ID})
+			}
+			p.HSet(ctx, keyTip(t.ID),
+				"urgency", t.Urgency, "rated_category", t.Category, "team", t.Teams[0],
+				"teams", strings.Join(t.Teams, ","), "cluster", t.Cluster,
+				"reasons", reasons[i], "assigned_at", t.At.UTC().Format(time.RFC3339Nano))
+			// Only a tip still in "received" moves to "assigned"; HSETNX
+			// cannot compare, so a tiny script does it, in the same
+			// transaction: a worker killed between the two would leave a
+			// triaged tip in "received", and the task's rerun would triage
+			// it again.
+			setStatusIf.Eval(ctx, p, []string{keyTip(t.ID)}, string(StatusReceived), string(StatusAssigned))
+			if err := s.timeline.AddTo(ctx, p, t.ID, timeline.Event{At: t.At, Kind: timeline.Triaged, Actor: "tipline",
+				Team: t.Teams[0], Detail: t.Urgency + " " + t.Category + " to " + strings.Join(t.Teams, ", ")}); err != nil {
+				return err
+			}
+			p.ZRem(ctx, keyReceived, t.ID)
 		}
-		p.HSet(ctx, keyTip(id),
-			"urgency", r.Urgency, "rated_category", r.Category, "team", r.Teams[0],
-			"teams", strings.Join(r.Teams, ","), "cluster", r.Cluster,
-			"reasons", string(reasons), "assigned_at", r.At.UTC().Format(time.RFC3339Nano))
-		// Only a tip still in "received" moves to "assigned"; HSETNX cannot
-		// compare, so a tiny script does it, in the same transaction: a
-		// worker killed between the two would leave a triaged tip in
-		// "received", and the task's rerun would triage it again.
-		setStatusIf.Eval(ctx, p, []string{keyTip(id)}, string(StatusReceived), string(StatusAssigned))
-		if err := s.timeline.AddTo(ctx, p, id, timeline.Event{At: r.At, Kind: timeline.Triaged, Actor: "tipline",
-			Team: r.Teams[0], Detail: r.Urgency + " " + r.Category + " to " + strings.Join(r.Teams, ", ")}); err != nil {
-			return err
-		}
-		p.ZRem(ctx, keyReceived, id)
 		return nil
 	})
 	if err != nil {

@@ -27,11 +27,30 @@ type digestPayload struct {
 
 // Routine puts a normal or low tip on its team's next digest.
 func (pg *Pager) Routine(ctx context.Context, team, tipID, urgency string, received time.Time) error {
-	if _, ok := pg.teams[team]; !ok {
-		return fmt.Errorf("notify: routine tip for unknown team %q", team)
+	return pg.Routines(ctx, []RoutineTip{{Team: team, TipID: tipID, Urgency: urgency, Received: received}})
+}
+
+// RoutineTip is a routine tip waiting for its team's digest.
+type RoutineTip struct {
+	Team, TipID, Urgency string
+	Received             time.Time
+}
+
+// Routines adds several routine tips to their teams' lists in one round
+// trip, each as Routine does.
+func (pg *Pager) Routines(ctx context.Context, tips []RoutineTip) error {
+	for _, t := range tips {
+		if _, ok := pg.teams[t.Team]; !ok {
+			return fmt.Errorf("notify: routine tip for unknown team %q", t.Team)
+		}
 	}
-	member := urgency + ":" + tipID
-	if err := pg.Redis.ZAdd(ctx, keyRoutine(team), redis.Z{Score: float64(received.UnixMilli()), Member: member}).Err(); err != nil {
+	_, err := pg.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, t := range tips {
+			p.ZAdd(ctx, keyRoutine(t.Team), redis.Z{Score: float64(t.Received.UnixMilli()), Member: t.Urgency + ":" + t.TipID})
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("notify: routine: %w", err)
 	}
 	return nil

@@ -155,9 +155,10 @@ func (h *Handler) ProcessTask(ctx context.Context, task *asynq.Task) error {
 }
 
 // ProcessBatch triages a batch of routine tips, loaded in one round trip,
-// several at a time. A tip purged before its turn is skipped. On an error
-// the whole batch is retried: the tips done already are done again, which
-// changes nothing.
+// rated and clustered several at a time, and recorded in one round trip
+// with their teams' routine lists in another. A tip purged before its turn
+// is skipped. On an error the whole batch is retried: the tips done
+// already are done again, which changes nothing.
 func (h *Handler) ProcessBatch(ctx context.Context, task *asynq.Task) error {
 	var p batchPayload
 	if err := json.Unmarshal(task.Payload(), &p); err != nil {
@@ -167,25 +168,64 @@ func (h *Handler) ProcessBatch(ctx context.Context, task *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	results := make([]Result, len(tips))
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first error
 		slots = make(chan struct{}, batchParallel)
 	)
-	for _, t := range tips {
+	for i, t := range tips {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			if err := h.triage(ctx, t); err != nil {
+			r, err := h.triager.Triage(ctx, t)
+			if err != nil {
 				mu.Lock()
 				first = cmp.Or(first, err)
 				mu.Unlock()
 			}
+			results[i] = r
 		})
 	}
 	wg.Wait()
-	return first
+	if first != nil {
+		return first
+	}
+	now := time.Now()
+	var (
+		records []intake.Triaged
+		routine []notify.RoutineTip
+		urgent  []int
+	)
+	for i, t := range tips {
+		r := results[i]
+		if t.Status == intake.StatusReceived || t.Urgency == "" {
+			records = append(records, intake.Triaged{ID: t.ID, Received: t.ReceivedAt, Triage: r.record(now)})
+		}
+		if r.Urgency.Paged() { // rated higher here than at intake: the rules or the tip changed
+			urgent = append(urgent, i)
+			continue
+		}
+		for _, team := range r.Teams {
+			routine = append(routine, notify.RoutineTip{Team: team, TipID: t.ID, Urgency: string(r.Urgency), Received: t.ReceivedAt})
+		}
+	}
+	if err := h.store.SetTriages(ctx, records); err != nil {
+		return err
+	}
+	if err := h.pager.Routines(ctx, routine); err != nil {
+		return err
+	}
+	for _, i := range urgent {
+		if err := h.page(ctx, tips[i], results[i]); err != nil {
+			return err
+		}
+	}
+	for i, t := range tips {
+		h.logTriaged(t, results[i])
+	}
+	return nil
 }
 
 // triage rates, clusters and routes a loaded tip, records the result on it,
@@ -200,15 +240,22 @@ func (h *Handler) triage(ctx context.Context, t *intake.Tip) error {
 			return err
 		}
 	}
-	h.log.Info("triaged", "code", t.Code(), "urgency", r.Urgency, "category", r.Category, "team", r.Team)
-	for _, team := range r.Teams {
-		if !r.Urgency.Paged() {
-			// Routine tips wait in the team's queue and its next digest.
+	h.logTriaged(t, r)
+	if !r.Urgency.Paged() {
+		// Routine tips wait in the team's queue and its next digest.
+		for _, team := range r.Teams {
 			if err := h.pager.Routine(ctx, team, t.ID, string(r.Urgency), t.ReceivedAt); err != nil {
 				return err
 			}
-			continue
 		}
+		return nil
+	}
+	return h.page(ctx, t, r)
+}
+
+// page starts or raises the escalation of each of an urgent tip's teams.
+func (h *Handler) page(ctx context.Context, t *intake.Tip, r Result) error {
+	for _, team := range r.Teams {
 		err := h.pager.Enqueue(ctx, notify.Page{
 			TipID: t.ID, Cluster: r.Cluster, Team: team, Urgency: string(r.Urgency),
 			Org: h.orgName(t.Org), Code: t.Code(), ReceivedAt: t.ReceivedAt,
@@ -218,4 +265,9 @@ func (h *Handler) triage(ctx context.Context, t *intake.Tip) error {
 		}
 	}
 	return nil
+}
+
+// logTriaged logs a triage by the tip's short code, never its words.
+func (h *Handler) logTriaged(t *intake.Tip, r Result) {
+	h.log.Info("triaged", "code", t.Code(), "urgency", r.Urgency, "category", r.Category, "team", r.Team)
 }
