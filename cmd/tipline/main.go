@@ -21,6 +21,7 @@ import (
 	// zoneinfo (distroless static).
 	_ "time/tzdata"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tipline/tipline/intake"
 )
 
@@ -87,6 +88,9 @@ func serve(getenv func(string) string, stderr io.Writer) error {
 		return fmt.Errorf("settings:\n%w", err)
 	}
 	log := newLogger(st.LogFormat, stderr)
+	// go-redis reports dial failures and failovers through a logger of its
+	// own, one per process; without this they are plain text amid JSON.
+	redis.SetLogger(redisLogger{log.With("component", "redis")})
 	cfg, err := loadConfig(st.ConfigPath)
 	if err != nil {
 		return err
@@ -118,6 +122,14 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// redisLogger sends go-redis's notices to slog. They name Redis
+// addresses and errors, never a report.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, fmt.Sprintf(format, v...))
 }
 
 // healthcheck asks the local server's /healthz, for container health checks
