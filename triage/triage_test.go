@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"github.com/tipline/tipline/intake"
 	"github.com/tipline/tipline/internal/redistest"
@@ -241,26 +242,50 @@ func TestClusters(t *testing.T) {
 	require.Equal(t, "D", join("lincoln", "D", "Mia posted she will shoot up the school Friday"), "same words about someone else stay apart")
 }
 
+// pipeline is triage's parts on the test Redis, as a worker has them: a
+// store, a triager routing every organisation to team, an asynq client, an
+// intake that queues through it, the pager (texting the dev outbox) and
+// the task handler.
+type pipeline struct {
+	rdb     *redis.Client
+	store   *intake.Store
+	triager *triage.Triager
+	client  *asynq.Client
+	in      *intake.Intake
+	handler *triage.Handler
+}
+
+func newPipeline(t *testing.T, routes []triage.Route, team string) *pipeline {
+	t.Helper()
+	rdb := redistest.New(t, db)
+	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
+	require.NoError(t, err)
+	store := intake.NewStore(rdb, keys)
+	router, err := triage.NewRouter(routes, nil, team, func(string) bool { return true })
+	require.NoError(t, err)
+	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
+	client := asynq.NewClient(redistest.AsynqOpt(db))
+	t.Cleanup(func() { client.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var teams []notify.Team
+	for _, id := range []string{team, "lincoln"} {
+		teams = append(teams, notify.Team{ID: id, Name: id, OnCall: []notify.Reviewer{{Name: "Ana", Phone: "+15555550101"}}})
+	}
+	pager := notify.NewPager(notify.Config{Redis: rdb, Queue: client, Phone: notify.NewOutbox(rdb, log), Teams: teams, PublicURL: "https://tips.example.org", Log: log})
+	return &pipeline{
+		rdb: rdb, store: store, triager: tr, client: client,
+		in:      intake.New(store, triage.NewQueue(client, tr), log),
+		handler: triage.NewHandler(store, tr, pager, func(string) string { return "Lincoln High" }, log),
+	}
+}
+
 // TestHandlerTriagesAndQueuesPage runs a stored tip through the real task
 // handler: status, urgency and reasons land on the tip, and a page for its
 // team waits in the critical queue without the tip's text.
 func TestHandlerTriagesAndQueuesPage(t *testing.T) {
 	ctx := context.Background()
-	rdb := redistest.New(t, db)
-	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
-	require.NoError(t, err)
-	store := intake.NewStore(rdb, keys)
-	router, err := triage.NewRouter([]triage.Route{{Orgs: []string{"lincoln-high"}, Teams: []string{"lincoln"}}}, nil, "district",
-		func(id string) bool { return id == "lincoln" || id == "district" })
-	require.NoError(t, err)
-	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
-	client := asynq.NewClient(redistest.AsynqOpt(db))
-	defer client.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	in := intake.New(store, triage.NewQueue(client, tr), log)
-	teams := []notify.Team{{ID: "lincoln", Name: "Lincoln", OnCall: []notify.Reviewer{{Name: "Ana", Phone: "+15555550101"}}}}
-	pager := notify.NewPager(notify.Config{Redis: rdb, Queue: client, Phone: notify.NewOutbox(rdb, log), Teams: teams, PublicURL: "https://tips.example.org", Log: log})
-	h := triage.NewHandler(store, tr, pager, func(string) string { return "Lincoln High" }, log)
+	p := newPipeline(t, []triage.Route{{Orgs: []string{"lincoln-high"}, Teams: []string{"lincoln"}}}, "district")
+	store, in, h := p.store, p.in, p.handler
 
 	rc, err := in.Submit(ctx, intake.Report{Org: "lincoln-high", Body: "Sam says he is bringing a gun tomorrow"})
 	require.NoError(t, err)
@@ -287,13 +312,8 @@ func TestHandlerTriagesAndQueuesPage(t *testing.T) {
 
 func TestSweeperQueuesStuckTips(t *testing.T) {
 	ctx := context.Background()
-	rdb := redistest.New(t, db)
-	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
-	require.NoError(t, err)
-	store := intake.NewStore(rdb, keys)
-	router, err := triage.NewRouter(nil, nil, "district", func(string) bool { return true })
-	require.NoError(t, err)
-	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
+	p := newPipeline(t, nil, "district")
+	store, tr := p.store, p.triager
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	// Stored while the queue was down.
@@ -302,9 +322,7 @@ func TestSweeperQueuesStuckTips(t *testing.T) {
 	rc, err := intake.New(store, triage.NewQueue(deadClient, tr), log).Submit(ctx, intake.Report{Org: "x", Body: "people vape in the bathroom"})
 	require.NoError(t, err)
 
-	client := asynq.NewClient(redistest.AsynqOpt(db))
-	defer client.Close()
-	sw := triage.NewSweeper(store, triage.NewQueue(client, tr), 0, log)
+	sw := triage.NewSweeper(store, triage.NewQueue(p.client, tr), 0, log)
 	n, err := sw.Sweep(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
@@ -345,20 +363,8 @@ func TestNegationReach(t *testing.T) {
 // purged in between is skipped without failing the rest.
 func TestBatchTriagesRoutineTips(t *testing.T) {
 	ctx := context.Background()
-	rdb := redistest.New(t, db)
-	keys, err := intake.NewKeyring([]intake.Key{{ID: "k", Secret: intake.NewKeySecret()}}, intake.NewKeySecret())
-	require.NoError(t, err)
-	store := intake.NewStore(rdb, keys)
-	router, err := triage.NewRouter(nil, nil, "district", func(string) bool { return true })
-	require.NoError(t, err)
-	tr := triage.NewTriager(rules(t), triage.NewClusters(rdb, time.Hour), router)
-	client := asynq.NewClient(redistest.AsynqOpt(db))
-	defer client.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	in := intake.New(store, triage.NewQueue(client, tr), log)
-	teams := []notify.Team{{ID: "district", Name: "District", OnCall: []notify.Reviewer{{Name: "Ana", Phone: "+15555550101"}}}}
-	pager := notify.NewPager(notify.Config{Redis: rdb, Queue: client, Phone: notify.NewOutbox(rdb, log), Teams: teams, PublicURL: "https://tips.example.org", Log: log})
-	h := triage.NewHandler(store, tr, pager, func(string) string { return "Lincoln High" }, log)
+	p := newPipeline(t, nil, "district")
+	rdb, store, in, h := p.rdb, p.store, p.in, p.handler
 
 	var ids []string
 	for _, body := range []string{"kids vape in the 2nd floor bathroom every lunch", "the cafeteria pizza is always cold", "someone keyed three cars in the staff lot", "the bus is late every morning"} {
