@@ -294,17 +294,21 @@ func (s *Store) SetTriages(ctx context.Context, ts []Triaged) error {
 		}
 		reasons[i] = string(b)
 	}
-	// Per tip in this order, which matters on a Redis Cluster, where each
-	// slot's part is its own transaction: the teams' queues first (they
-	// point at a tip that exists), then the tip, then the sweeper's list.
-	// A crash between parts leaves the tip "received" and in the sweeper's
-	// list, and triage runs again; never a triaged tip missing from its
-	// queue.
+	// In this order, which matters on a Redis Cluster, where each slot's
+	// part is its own transaction, run in the order the slots first
+	// appear: every team's queue first (they point at tips that exist),
+	// then each tip's own keys (one slot per tip: its fields, status and
+	// timeline together), and, only once all that is written, the
+	// sweeper's list. A failure part way leaves tips "received" and in the
+	// sweeper's list, and triage runs again; never a triaged tip missing
+	// from its queue.
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for i, t := range ts {
+		for _, t := range ts {
 			for _, team := range t.Teams {
 				p.ZAdd(ctx, keyTeamTips(team), redis.Z{Score: float64(t.Received.UnixMilli()), Member: t.ID})
 			}
+		}
+		for i, t := range ts {
 			p.HSet(ctx, keyTip(t.ID),
 				"urgency", t.Urgency, "rated_category", t.Category, "team", t.Teams[0],
 				"teams", strings.Join(t.Teams, ","), "cluster", t.Cluster,
@@ -319,11 +323,19 @@ func (s *Store) SetTriages(ctx context.Context, ts []Triaged) error {
 				Team: t.Teams[0], Detail: t.Urgency + " " + t.Category + " to " + strings.Join(t.Teams, ", ")}); err != nil {
 				return err
 			}
-			p.ZRem(ctx, keyReceived, t.ID)
 		}
 		return nil
 	})
 	if err != nil {
+		return fmt.Errorf("intake: set triage: %w", err)
+	}
+	// A round trip of its own: in one transaction with the rest, a Redis
+	// Cluster could run it in an earlier slot's part than a tip's.
+	done := make([]any, len(ts))
+	for i, t := range ts {
+		done[i] = t.ID
+	}
+	if err := s.rdb.ZRem(ctx, keyReceived, done...).Err(); err != nil {
 		return fmt.Errorf("intake: set triage: %w", err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -127,14 +126,15 @@ type Handler struct {
 	store   *intake.Store
 	triager *Triager
 	pager   *notify.Pager
+	queue   *asynq.Client // hands a batch's failing tip on as a task of its own
 	orgName func(id string) string
 	log     *slog.Logger
 }
 
-// NewHandler returns the TypeTip handler. orgName gives an organisation's
-// display name for pages.
-func NewHandler(store *intake.Store, triager *Triager, pager *notify.Pager, orgName func(string) string, log *slog.Logger) *Handler {
-	return &Handler{store: store, triager: triager, pager: pager, orgName: orgName, log: log}
+// NewHandler returns the TypeTip and TypeBatch handler. orgName gives an
+// organisation's display name for pages.
+func NewHandler(store *intake.Store, triager *Triager, pager *notify.Pager, queue *asynq.Client, orgName func(string) string, log *slog.Logger) *Handler {
+	return &Handler{store: store, triager: triager, pager: pager, queue: queue, orgName: orgName, log: log}
 }
 
 // ProcessTask triages one tip. It may run more than once for a tip (retries,
@@ -157,7 +157,10 @@ func (h *Handler) ProcessTask(ctx context.Context, task *asynq.Task) error {
 // ProcessBatch triages a batch of routine tips, loaded in one round trip,
 // rated and clustered several at a time, and recorded in one round trip
 // with their teams' routine lists in another. A tip purged before its turn
-// is skipped. On an error the whole batch is retried: the tips done
+// is skipped. A tip that fails on its own (its text cannot be opened, or
+// rating it panics) leaves the batch as a task of its own, with asynq's
+// retries and archive, so that one bad tip cannot hold the rest back. An
+// error the whole batch shares (Redis) retries the batch: the tips done
 // already are done again, which changes nothing.
 func (h *Handler) ProcessBatch(ctx context.Context, task *asynq.Task) error {
 	var p batchPayload
@@ -166,39 +169,42 @@ func (h *Handler) ProcessBatch(ctx context.Context, task *asynq.Task) error {
 	}
 	tips, err := h.store.TipsByID(ctx, p.TipIDs)
 	if err != nil {
-		return err
+		// Which tip will not open is not known: each goes on alone.
+		return h.alone(ctx, p.TipIDs, err)
 	}
 	results := make([]Result, len(tips))
+	failed := make([]error, len(tips))
 	var (
 		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
 		slots = make(chan struct{}, batchParallel)
 	)
 	for i, t := range tips {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			r, err := h.triager.Triage(ctx, t)
-			if err != nil {
-				mu.Lock()
-				first = cmp.Or(first, err)
-				mu.Unlock()
-			}
-			results[i] = r
+			defer func() {
+				// asynq recovers a handler's panics, not its goroutines'.
+				if v := recover(); v != nil {
+					failed[i] = fmt.Errorf("triage: panic: %v", v)
+				}
+			}()
+			results[i], failed[i] = h.triager.Triage(ctx, t)
 		})
 	}
 	wg.Wait()
-	if first != nil {
-		return first
-	}
 	now := time.Now()
 	var (
 		records []intake.Triaged
 		routine []notify.RoutineTip
 		urgent  []int
+		single  []string
+		lastErr error
 	)
 	for i, t := range tips {
+		if failed[i] != nil {
+			single, lastErr = append(single, t.ID), failed[i]
+			continue
+		}
 		r := results[i]
 		if t.Status == intake.StatusReceived || t.Urgency == "" {
 			records = append(records, intake.Triaged{ID: t.ID, Received: t.ReceivedAt, Triage: r.record(now)})
@@ -223,7 +229,26 @@ func (h *Handler) ProcessBatch(ctx context.Context, task *asynq.Task) error {
 		}
 	}
 	for i, t := range tips {
-		h.logTriaged(t, results[i])
+		if failed[i] == nil {
+			h.logTriaged(t, results[i])
+		}
+	}
+	if len(single) > 0 {
+		return h.alone(ctx, single, lastErr)
+	}
+	return nil
+}
+
+// alone queues each tip as a TypeTip task of its own, in the normal queue
+// and no group, after a batch could not triage it.
+func (h *Handler) alone(ctx context.Context, ids []string, cause error) error {
+	h.log.Warn("batch: tips go on alone", "tips", len(ids), "err", cause)
+	for _, id := range ids {
+		_, err := h.queue.EnqueueContext(ctx, NewTipTask(id), asynq.Queue(string(Normal)),
+			asynq.TaskID("triage:"+id), asynq.MaxRetry(25))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("triage: batch: %w", err) // the batch is retried
+		}
 	}
 	return nil
 }

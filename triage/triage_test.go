@@ -275,7 +275,7 @@ func newPipeline(t *testing.T, routes []triage.Route, team string) *pipeline {
 	return &pipeline{
 		rdb: rdb, store: store, triager: tr, client: client,
 		in:      intake.New(store, triage.NewQueue(client, tr), log),
-		handler: triage.NewHandler(store, tr, pager, func(string) string { return "Lincoln High" }, log),
+		handler: triage.NewHandler(store, tr, pager, client, func(string) string { return "Lincoln High" }, log),
 	}
 }
 
@@ -440,4 +440,51 @@ default: normal
 
 	_, err = triage.ParseRules([]byte(strings.Replace(file, "default: normal", "default: soon", 1)))
 	require.ErrorContains(t, err, "default")
+}
+
+// TestBatchHandsABadTipOn: a tip whose text cannot be opened (here, a
+// stored value that is not sealed) does not hold its batch back: every tip
+// of the batch goes on as a task of its own, the good ones are triaged
+// that way, and only the bad one keeps failing, where asynq's retries and
+// archive show it.
+func TestBatchHandsABadTipOn(t *testing.T) {
+	ctx := context.Background()
+	p := newPipeline(t, nil, "district")
+	// Stored, not queued: as asynq leaves a batch's tips, their own tasks
+	// gone once aggregated.
+	deadClient := asynq.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond})
+	defer deadClient.Close()
+	offline := intake.New(p.store, triage.NewQueue(deadClient, p.triager), slog.New(slog.DiscardHandler))
+	var ids []string
+	for _, body := range []string{"kids vape behind the gym", "someone keyed a car in the staff lot", "the vending machine ate my dollar"} {
+		rc, err := offline.Submit(ctx, intake.Report{Org: "lincoln-high", Body: body})
+		require.NoError(t, err)
+		ids = append(ids, rc.TipID)
+	}
+	bad := ids[1]
+	require.NoError(t, p.rdb.HSet(ctx, "tip:{"+bad+"}", "body", "not sealed").Err())
+	var tasks []*asynq.Task
+	for _, id := range ids {
+		tasks = append(tasks, triage.NewTipTask(id))
+	}
+	require.NoError(t, p.handler.ProcessBatch(ctx, triage.Aggregate("triage-0", tasks)))
+
+	alone := redistest.Pending(t, db, "normal", triage.TypeTip)
+	require.Len(t, alone, len(ids), "every tip of the batch goes on as a task of its own")
+	for _, ti := range alone {
+		err := p.handler.ProcessTask(ctx, asynq.NewTask(ti.Type, ti.Payload))
+		if strings.Contains(string(ti.Payload), bad) {
+			require.Error(t, err, "the bad tip fails alone")
+			continue
+		}
+		require.NoError(t, err)
+	}
+	for _, id := range ids {
+		if id == bad {
+			continue
+		}
+		tip, err := p.store.Tip(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, intake.StatusAssigned, tip.Status)
+	}
 }

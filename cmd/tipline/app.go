@@ -160,7 +160,7 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 		Log: log, Metrics: pageMetrics, ClusterOf: store.ClusterOf,
 	})
 	a.sms = intake.NewSMS(a.intake, a.client, sender)
-	a.handler = triage.NewHandler(store, triager, a.pager, cfg.orgName, log)
+	a.handler = triage.NewHandler(store, triager, a.pager, a.client, cfg.orgName, log)
 	a.sweeper = triage.NewSweeper(store, queue, 30*time.Second, log)
 	a.retention = intake.NewRetention(store, time.Duration(cfg.retentionDays())*24*time.Hour, log, clusters.Forget)
 
