@@ -90,9 +90,12 @@ func NewQueue(client *asynq.Client, triager *Triager) *Queue {
 	return &Queue{client: client, triager: triager}
 }
 
-// Counted returns a copy of the queue that calls count with each tip's
-// channel and urgency when it is first queued: cmd/tipline's
-// tipline_tips_received_total, by the rating this queue makes anyway.
+// Counted returns a copy of the queue that calls count with the channel
+// and urgency of each tip it is handed, stored and so received, whether or
+// not queueing it then works: cmd/tipline's tipline_tips_received_total, by
+// the rating this queue makes anyway. Intake queues each tip once through
+// it; the sweeper, which may queue a tip again (a batched tip's own task ID
+// is gone once asynq has built its batch), uses a queue without it.
 func (q *Queue) Counted(count func(intake.Channel, Urgency)) *Queue {
 	c := *q
 	c.count = count
@@ -107,15 +110,15 @@ func (q *Queue) Enqueue(ctx context.Context, t *intake.Tip) error {
 	if !u.Paged() {
 		opts = append(opts, asynq.Group(batchGroup(t.ID)))
 	}
+	if q.count != nil {
+		q.count(t.Channel, u)
+	}
 	_, err := q.client.EnqueueContext(ctx, NewTipTask(t.ID), opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil // queued before, and counted then
+		return nil // queued before
 	}
 	if err != nil {
 		return fmt.Errorf("triage: enqueue: %w", err)
-	}
-	if q.count != nil {
-		q.count(t.Channel, u)
 	}
 	return nil
 }

@@ -161,7 +161,8 @@ func newApp(st settings, cfg *config, log *slog.Logger) (*app, error) {
 	})
 	a.sms = intake.NewSMS(a.intake, a.client, sender)
 	a.handler = triage.NewHandler(store, triager, a.pager, a.client, cfg.orgName, log)
-	a.sweeper = triage.NewSweeper(store, queue, 30*time.Second, log)
+	// Not counted: a swept tip was counted when intake was handed it.
+	a.sweeper = triage.NewSweeper(store, triage.NewQueue(a.client, triager), 30*time.Second, log)
 	a.retention = intake.NewRetention(store, time.Duration(cfg.retentionDays())*24*time.Hour, log, clusters.Forget)
 
 	accounts := account.NewStore(a.rdb, keys)

@@ -13,13 +13,13 @@ import (
 // urgencies are the levels in the order operators read them.
 var urgencies = []triage.Urgency{triage.Critical, triage.High, triage.Normal, triage.Low}
 
-// tipsReceived counts tips queued for triage by channel and the urgency
-// they were rated on the request path. It counts each tip once, when it
-// is first queued; it never labels by anything a reporter wrote.
+// tipsReceived counts stored tips by channel and the urgency they were
+// rated on the request path. It counts each tip once, when intake hands it
+// to the queue; it never labels by anything a reporter wrote.
 func tipsReceived(reg prometheus.Registerer) (func(intake.Channel, triage.Urgency), error) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tipline_tips_received_total",
-		Help: "Tips stored and queued for triage, by channel (web, api, sms) and urgency (critical, high, normal, low).",
+		Help: "Tips stored, once each, by channel (web, api, sms) and the urgency rated at intake (critical, high, normal, low).",
 	}, []string{"channel", "urgency"})
 	if err := reg.Register(c); err != nil {
 		return nil, err
