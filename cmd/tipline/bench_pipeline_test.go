@@ -14,10 +14,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"github.com/tipline/tipline/intake"
 	"github.com/tipline/tipline/internal/redistest"
@@ -101,7 +103,7 @@ func BenchmarkWorkerDrain(b *testing.B) {
 	defer tw.Close()
 	e := testEnv(b, tw)
 	e["REDIS_URL"] = redistest.URL(dbBench)
-	var rates []float64
+	var rates, redisCPU, ownCPU []float64
 	for range b.N {
 		b.StopTimer()
 		rdb := redistest.New(b, dbBench)
@@ -111,6 +113,7 @@ func BenchmarkWorkerDrain(b *testing.B) {
 		stopWeb()
 		pagesBefore := len(tw.Messages())
 		e["TIPLINE_ROLE"] = "worker"
+		cpuBefore, ownBefore := redisCPUSeconds(b, rdb), processCPUSeconds(b)
 		b.StartTimer()
 		start := time.Now()
 		_, stop := startApp(b, e)
@@ -118,12 +121,44 @@ func BenchmarkWorkerDrain(b *testing.B) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		rates = append(rates, float64(n)/time.Since(start).Seconds())
+		redisCPU = append(redisCPU, (redisCPUSeconds(b, rdb)-cpuBefore)/float64(n)*1e6)
+		ownCPU = append(ownCPU, (processCPUSeconds(b)-ownBefore)/float64(n)*1e6)
 		b.StopTimer()
 		stop()
 	}
 	slices.Sort(rates)
+	slices.Sort(redisCPU)
+	slices.Sort(ownCPU)
 	b.ReportMetric(rates[len(rates)/2], "reports/s")
+	// Redis's own CPU per report: of the two cores, what the worker's
+	// commands leave for the worker.
+	b.ReportMetric(redisCPU[len(redisCPU)/2], "redis-µs/report")
+	// The worker's CPU per report (this process: the worker, and the
+	// local Twilio API it pages).
+	b.ReportMetric(ownCPU[len(ownCPU)/2], "worker-µs/report")
 	b.ReportMetric(0, "ns/op")
+}
+
+// processCPUSeconds is the CPU time this process has used, in seconds.
+func processCPUSeconds(t testing.TB) float64 {
+	var ru syscall.Rusage
+	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// redisCPUSeconds reads used_cpu_sys and used_cpu_user (INFO cpu): the
+// CPU time the Redis server has used, in seconds.
+func redisCPUSeconds(t testing.TB, rdb *redis.Client) float64 {
+	var sum float64
+	for _, line := range strings.Split(rdb.Info(context.Background(), "cpu").Val(), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+			sum += f
+		}
+	}
+	return sum
 }
 
 // BenchmarkMemoryPerTips measures what stored tips cost Redis: used_memory
