@@ -25,22 +25,21 @@ var ErrClusterNotFound = errors.New("triage: cluster not found")
 // Candidates come from an index kept in Redis, one small sorted set per
 // organisation and specific, so a report looks up only its own specifics
 // and a bounded number of recent clusters for each: its cost does not grow
-// with the number of reports stored. A report costs two or three round
-// trips: look up (the report's index keys, its fingerprint, whether it was
-// joined before), fetch the specifics of the best candidates, write.
+// with the number of reports stored. A batch of reports costs four round
+// trips, however many it holds (see JoinReports), and a key that several of
+// its reports use is read and written once.
 //
 // Keys, all with the window as TTL, refreshed by each report that touches
 // them. The braces are Redis Cluster hash tags: an organisation's index
-// keys share a slot, and so do a cluster's own keys, so a report's write
-// is two atomic parts even on a Cluster. The cluster's tag is not its
-// first tip's ID, whose keys go when that tip is purged.
+// keys share a slot, and so do a cluster's own keys. The cluster's tag is
+// not its first tip's ID, whose keys go when that tip is purged.
 //
 //	triage:{org}:cluster:fingerprint  string: the cluster of these exact words
-//	triage:{org}:cidx:kind:value      zset: clusters with this specific, scored by time, newest 20 kept
+//	triage:{org}:cidx:kind:value      zset: clusters with this specific, scored by time (µs), newest 20 kept
 //	                                  (members are cluster IDs; "n:ID" and "w:ID" in name keys)
 //	triage:{org}:ctip:tip             string: the cluster a tip joined, so a retried Join answers the same
 //	triage:{c:cluster}:cspec          set: the cluster's specifics, "kind:value", at most 64
-//	triage:{c:cluster}:cmembers       list: the cluster's tip IDs in arrival order
+//	triage:{c:cluster}:cmembers       zset: the cluster's tip IDs, scored by arrival (µs)
 type Clusters struct {
 	rdb    redis.UniversalClient
 	window time.Duration
@@ -156,7 +155,167 @@ type Report struct {
 // JoinReport is Join for a whole report: its text, place and time fields,
 // with relative days resolved against its arrival.
 func (c *Clusters) JoinReport(ctx context.Context, r Report) (string, error) {
-	org, tipID := r.Org, r.TipID
+	ids, err := c.JoinReports(ctx, []Report{r})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// JoinReports joins reports in the order given, each as JoinReport would
+// once the reports before it had joined, and returns their clusters. A
+// batch costs four round trips, however many reports it holds:
+//
+//  1. Look up whether each tip was joined before, who has its exact words
+//     (claiming them if nobody has, so that a flood of copies arriving at
+//     once does not start one cluster each), and which recent clusters
+//     share each specific. A specific that several reports name is looked
+//     up once.
+//  2. Fetch the specifics of the clusters the reports may join.
+//  3. Write the clusters, their members and the index. A key that several
+//     reports add to is written once.
+//  4. Record which cluster each tip joined. It comes last, so a retry
+//     after a failure in between joins the tip again; every write is
+//     idempotent, so nothing is listed twice.
+//
+// Each report is scored against the index as Redis holds it with the
+// batch's earlier reports laid over it, so two reports of one incident in
+// one batch join each other. A cluster that only the batch's own reports
+// make a candidate costs one more round trip, for its specifics.
+//
+// The claim names a tip's own cluster before it is known: if the report
+// then joins another cluster by its specifics, a copy in another batch
+// that read the claim in between starts a cluster named after this tip.
+// Copies within those milliseconds are rare, and the result is a split
+// incident, not a lost report.
+func (c *Clusters) JoinReports(ctx context.Context, rs []Report) ([]string, error) {
+	js := make([]joining, len(rs))
+	for i, r := range rs {
+		js[i] = prepare(r)
+	}
+
+	// Round trip 1.
+	var (
+		tipCmds = make([]*redis.StringCmd, len(js))
+		fpCmds  = make([]*redis.StatusCmd, len(js))
+		listCmd = map[string]*redis.StringSliceCmd{}
+	)
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, j := range js {
+			tipCmds[i] = p.Get(ctx, j.tipKey)
+			fpCmds[i] = p.SetArgs(ctx, j.fpKey, j.r.TipID, redis.SetArgs{Mode: "NX", Get: true, TTL: c.window})
+			for _, k := range j.keys {
+				if listCmd[k] == nil {
+					listCmd[k] = p.ZRevRange(ctx, k, 0, perKey-1)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("triage: cluster: look up: %w", err)
+	}
+	idx := newOverlay(len(listCmd))
+	for k, cmd := range listCmd {
+		idx.stored[k] = cmd.Val()
+	}
+	for i := range js {
+		j := &js[i]
+		if id, err := tipCmds[i].Result(); err == nil {
+			j.cluster = id // joined before: a retried task
+		} else if exact := fpCmds[i].Val(); exact != "" && exact != j.r.TipID { // not our own claim from a failed attempt
+			j.exact = exact
+		}
+	}
+
+	// Round trip 2, for the candidates that the index as stored names.
+	specsOf := map[string]map[Specific]bool{}
+	var want []string
+	for _, j := range js {
+		if j.cluster == "" && j.exact == "" {
+			cands, _ := candidates(j.specs, idx.stored.lists(j.keys))
+			for _, cd := range cands {
+				want = append(want, cd.id)
+			}
+		}
+	}
+	if err := c.fetch(ctx, want, specsOf); err != nil {
+		return nil, err
+	}
+
+	// Each report in turn, over the batch's earlier ones.
+	w := newBatchWrite()
+	joined := map[string]string{} // tip: the cluster it joined in this batch
+	base := time.Now()
+	for i := range js {
+		j := &js[i]
+		if id, ok := joined[j.r.TipID]; ok { // the same tip twice
+			j.cluster = id
+			continue
+		}
+		if j.cluster != "" {
+			joined[j.r.TipID] = j.cluster
+			continue
+		}
+		at := base.Add(time.Duration(i) * time.Microsecond) // the batch's order, newest last
+		add := true
+		j.cluster = j.r.TipID
+		if j.exact != "" {
+			// An exact resubmission joins whatever the scores, and has no
+			// specifics its cluster lacks.
+			j.cluster, add = cmp.Or(joined[j.exact], j.exact), false
+		} else {
+			lists := idx.lists(j.keys)
+			cands, hot := candidates(j.specs, lists)
+			ids := make([]string, len(cands))
+			for n, cd := range cands {
+				ids[n] = cd.id
+			}
+			if err := c.fetch(ctx, ids, specsOf); err != nil {
+				return nil, err
+			}
+			if id := choose(j.specs, cands, specsOf, hot); id != "" {
+				j.cluster = id
+			}
+		}
+		joined[j.r.TipID] = j.cluster
+		w.join(j, add, specsOf, cmp.Or(j.r.At, at))
+		idx.addReport(j, at)
+	}
+
+	// Round trips 3 and 4.
+	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		w.write(ctx, p, c.window)
+		idx.write(ctx, p, c.window)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("triage: cluster: record: %w", err)
+	}
+	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		w.writeTips(ctx, p, c.window)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("triage: cluster: record: %w", err)
+	}
+	ids := make([]string, len(js))
+	for i, j := range js {
+		ids[i] = j.cluster
+	}
+	return ids, nil
+}
+
+// joining is one report on its way into a cluster.
+type joining struct {
+	r             Report
+	specs         []Specific // weightiest first
+	keys          []string   // specs' index keys
+	fpKey, tipKey string
+	exact         string // the tip that first sent these exact words
+	cluster       string // the answer
+}
+
+// prepare reads a report's specifics and names its keys.
+func prepare(r Report) joining {
 	text := r.Body
 	for _, f := range []string{r.Location, r.When} {
 		if strings.TrimSpace(f) != "" {
@@ -165,80 +324,49 @@ func (c *Clusters) JoinReport(ctx context.Context, r Report) (string, error) {
 	}
 	// The organisation's own name ("Lincoln" at lincoln-high) is in
 	// reports of every incident there.
-	orgWords := strings.FieldsFunc(strings.ToLower(org), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	orgWords := strings.FieldsFunc(strings.ToLower(r.Org), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	specs := slices.DeleteFunc(resolveDays(Specifics(text), r.At), func(s Specific) bool {
 		return (s.Kind == KindName || s.Kind == KindWord) && slices.Contains(orgWords, s.Value)
 	})
+	// Specifics are distinct, and a name and a word of the same value
+	// never both, so keys are distinct too.
 	keys := make([]string, len(specs))
 	for i, s := range specs {
-		keys[i] = keyIndex(org, s.Kind.indexKind(), s.Value)
+		keys[i] = keyIndex(r.Org, s.Kind.indexKind(), s.Value)
 	}
-	e := entry{
-		org: org, cluster: tipID, tip: tipID, specs: specs, keys: keys, at: time.Now(),
-		fpKey: keyCluster(org, fingerprint(text)), tipKey: keyTipCluster(org, tipID),
-		add: true, trim: make([]bool, len(keys)),
-	}
+	return joining{r: r, specs: specs, keys: keys,
+		fpKey: keyCluster(r.Org, fingerprint(text)), tipKey: keyTipCluster(r.Org, r.TipID)}
+}
 
-	// Round trip 1: was this tip joined before, who has these exact words
-	// (claiming them if nobody has, so that a flood of copies arriving at
-	// once does not start one cluster each), and which recent clusters
-	// share each specific. Specifics are distinct, and a name and a word
-	// of the same value never both, so keys are distinct too.
-	//
-	// The claim names this tip's own cluster before it is known: if this
-	// report then joins another cluster by its specifics, a copy that read
-	// the claim in between starts a cluster named after this tip. Copies
-	// within those milliseconds are rare, and the result is a split
-	// incident, not a lost report.
-	var (
-		tipCmd *redis.StringCmd
-		fpCmd  *redis.StatusCmd
-		idx    = make([]*redis.StringSliceCmd, len(keys))
-	)
+// fetch reads the specifics of the clusters in ids that specsOf lacks,
+// in one round trip if any. An expired cluster has none.
+func (c *Clusters) fetch(ctx context.Context, ids []string, specsOf map[string]map[Specific]bool) error {
+	ids = slices.DeleteFunc(ids, func(id string) bool { _, ok := specsOf[id]; return ok })
+	if len(ids) == 0 {
+		return nil
+	}
+	cmds := map[string]*redis.StringSliceCmd{}
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		tipCmd = p.Get(ctx, e.tipKey)
-		fpCmd = p.SetArgs(ctx, e.fpKey, tipID, redis.SetArgs{Mode: "NX", Get: true, TTL: c.window})
-		for i, k := range keys {
-			idx[i] = p.ZRevRange(ctx, k, 0, perKey-1)
+		for _, id := range ids {
+			if cmds[id] == nil {
+				cmds[id] = p.SMembers(ctx, keySpecifics(id))
+			}
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return "", fmt.Errorf("triage: cluster: look up: %w", err)
-	}
-	if id, err := tipCmd.Result(); err == nil {
-		return id, nil
-	}
-	lists := make([][]string, len(idx))
-	for i, cmd := range idx {
-		lists[i] = cmd.Val()
-	}
-
-	if exact := fpCmd.Val(); exact != "" && exact != tipID { // not our own claim from a failed attempt
-		// An exact resubmission joins whatever the scores, and has no
-		// specifics its cluster lacks.
-		e.cluster, e.add = exact, false
-	} else if cd, err := c.best(ctx, specs, lists); err != nil {
-		return "", err
-	} else if cd != nil {
-		e.cluster, e.have = cd.id, cd.specs
-	}
-
-	// An index key is trimmed back to perKey only when this write can grow
-	// it past that.
-	for i, l := range lists {
-		e.trim[i] = len(l) >= perKey && !slices.Contains(l, indexMember(specs[i].Kind, e.cluster))
-	}
-	// Round trip 3: record the report under its cluster, atomically so a
-	// retry after a failure does not list the tip twice.
-	_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		c.record(ctx, p, e)
-		return nil
-	})
 	if err != nil {
-		return "", fmt.Errorf("triage: cluster: record: %w", err)
+		return fmt.Errorf("triage: cluster: fetch candidates: %w", err)
 	}
-	return e.cluster, nil
+	for id, cmd := range cmds {
+		specs := make(map[Specific]bool, len(cmd.Val()))
+		for _, m := range cmd.Val() {
+			if s, ok := parseSpecific(m); ok {
+				specs[s] = true
+			}
+		}
+		specsOf[id] = specs
+	}
+	return nil
 }
 
 // relativeDays are the days Specifics names by their distance from the
@@ -268,11 +396,11 @@ func resolveDays(specs []Specific, at time.Time) []Specific {
 	return out
 }
 
-// best returns the cluster a report with these specifics joins, or nil;
-// lists are the clusters each specific's index key holds, newest first.
-func (c *Clusters) best(ctx context.Context, specs []Specific, lists [][]string) (*candidate, error) {
-	// Rank candidates by the most they could score from the index alone,
-	// so that only the few that can reach the threshold are fetched.
+// candidates ranks the clusters that a report's index keys list (lists,
+// newest first) by the most they could score from the index alone, and
+// returns the few that can reach the threshold, likeliest first, with the
+// report's hot values: those whose index key is full.
+func candidates(specs []Specific, lists [][]string) ([]*candidate, map[string]bool) {
 	hot := map[string]bool{}
 	var full float64 // the most the report's full keys could add
 	for i, l := range lists {
@@ -304,7 +432,7 @@ func (c *Clusters) best(ctx context.Context, specs []Specific, lists [][]string)
 			cd.rank = min(cd.rank, rank)
 		}
 	}
-	fetch := make([]*candidate, 0, len(cands))
+	var fetch []*candidate
 	for _, cd := range cands {
 		cd.bound += min(cd.words, maxWordScore)
 		// A full key lists only its newest clusters: a cluster found by a
@@ -318,46 +446,27 @@ func (c *Clusters) best(ctx context.Context, specs []Specific, lists [][]string)
 			fetch = append(fetch, cd)
 		}
 	}
-	if len(fetch) == 0 {
-		return nil, nil
-	}
 	slices.SortFunc(fetch, func(a, b *candidate) int {
 		return cmp.Or(cmp.Compare(b.bound, a.bound), cmp.Compare(a.rank, b.rank), strings.Compare(a.id, b.id))
 	})
-	fetch = fetch[:min(len(fetch), maxCandidates)]
+	return fetch[:min(len(fetch), maxCandidates)], hot
+}
 
-	// Round trip 2: the candidates' specifics. An expired cluster has none.
-	cmds := make([]*redis.StringSliceCmd, len(fetch))
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, cd := range fetch {
-			cmds[i] = p.SMembers(ctx, keySpecifics(cd.id))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("triage: cluster: fetch candidates: %w", err)
-	}
+// choose returns the candidate whose specifics (specsOf, fetched) score
+// highest against the report's, at least joinThreshold, or "".
+func choose(specs []Specific, cands []*candidate, specsOf map[string]map[Specific]bool, hot map[string]bool) string {
 	var (
-		chosen *candidate
+		chosen string
 		top    float64
 	)
-	for i, cd := range fetch {
-		cd.specs = make(map[Specific]bool, len(cmds[i].Val()))
-		for _, m := range cmds[i].Val() {
-			if s, ok := parseSpecific(m); ok {
-				cd.specs[s] = true
-			}
-		}
-		if len(cd.specs) == 0 {
-			continue
-		}
+	for _, cd := range cands {
 		// Strictly greater: among equal scores the first, the likelier
 		// and more recent, wins.
-		if sc := score(specs, cd.specs, hot); sc >= joinThreshold && sc > top {
-			chosen, top = cd, sc
+		if sc := score(specs, specsOf[cd.id], hot); sc >= joinThreshold && sc > top {
+			chosen, top = cd.id, sc
 		}
 	}
-	return chosen, nil
+	return chosen
 }
 
 // candidate is a cluster that shares specifics with a report.
@@ -370,69 +479,169 @@ type candidate struct {
 	rare       bool
 	fullListed float64
 	rank       int // its best place in the report's index keys, 0 the newest
-	specs      map[Specific]bool
 }
 
-// entry is one report to record under its cluster.
-type entry struct {
-	org, cluster, tip string
-	fpKey, tipKey     string
-	specs             []Specific
-	keys              []string          // specs' index keys
-	trim              []bool            // which keys may grow past perKey; nil: all
-	add               bool              // add specs the cluster lacks
-	have              map[Specific]bool // the cluster's specifics, as fetched
-	at                time.Time
+// storedLists are index keys as Redis holds them: their newest perKey
+// members, newest first.
+type storedLists map[string][]string
+
+// lists answers the lists of keys, in order.
+func (s storedLists) lists(keys []string) [][]string {
+	out := make([][]string, len(keys))
+	for i, k := range keys {
+		out[i] = s[k]
+	}
+	return out
 }
 
-// record queues the writes that put a report in its cluster: first the
-// cluster's own keys, then the organisation's index. On a Redis Cluster
-// the two parts are separate transactions; if the second is lost, a retry
-// finds the tip not yet joined, joins it again, and addMember keeps it
-// from being listed twice.
-func (c *Clusters) record(ctx context.Context, p redis.Pipeliner, e entry) {
-	var add []any
-	room := maxClusterSpecifics - len(e.have)
-	for _, s := range e.specs { // weightiest first
-		if !e.add || len(add) >= room {
-			break
-		}
-		if !e.have[s] {
-			add = append(add, s.String())
-		}
-	}
-	if len(add) > 0 {
-		p.SAdd(ctx, keySpecifics(e.cluster), add...)
-	}
-	p.Expire(ctx, keySpecifics(e.cluster), c.window)
-	// EVAL, not EVALSHA: inside a transaction a missing script cannot be retried.
-	addMember.Eval(ctx, p, []string{keyMembers(e.cluster)}, e.tip, int(c.window.Seconds()))
+// overlay is the index as a batch sees it: what Redis holds, and the
+// batch's own additions over it.
+type overlay struct {
+	stored storedLists
+	// added holds a key's members that the batch added, newest first and
+	// at most perKey: the rest would be trimmed. at says when each was.
+	added map[string][]string
+	at    map[string]map[string]time.Time
+	order []string // keys in the order first added to
+}
 
-	score := float64(e.at.UnixMilli())
-	for i, k := range e.keys {
-		p.ZAdd(ctx, k, redis.Z{Score: score, Member: indexMember(e.specs[i].Kind, e.cluster)})
-		if e.trim == nil || e.trim[i] {
+func newOverlay(n int) *overlay {
+	return &overlay{stored: make(storedLists, n), added: map[string][]string{}, at: map[string]map[string]time.Time{}}
+}
+
+// lists answers the lists of keys, in order, as they are after the
+// batch's additions so far.
+func (o *overlay) lists(keys []string) [][]string {
+	out := o.stored.lists(keys)
+	for i, k := range keys {
+		added := o.added[k]
+		if len(added) == 0 {
+			continue
+		}
+		l := slices.Clone(added)
+		for _, m := range o.stored[k] {
+			if len(l) >= perKey {
+				break
+			}
+			if !slices.Contains(added, m) {
+				l = append(l, m)
+			}
+		}
+		out[i] = l
+	}
+	return out
+}
+
+// addReport lists a joined report's cluster in each of its index keys.
+func (o *overlay) addReport(j *joining, at time.Time) {
+	for n, k := range j.keys {
+		o.add(k, indexMember(j.specs[n].Kind, j.cluster), at)
+	}
+}
+
+// add lists member in key as its newest.
+func (o *overlay) add(key, member string, at time.Time) {
+	if o.at[key] == nil {
+		o.at[key] = map[string]time.Time{}
+		o.order = append(o.order, key)
+	}
+	o.at[key][member] = at
+	l := slices.DeleteFunc(o.added[key], func(m string) bool { return m == member })
+	o.added[key] = slices.Insert(l[:min(len(l), perKey-1)], 0, member)
+}
+
+// write queues the batch's additions to the index. A key keeps its newest
+// perKey members; it is trimmed when this write can grow it past that,
+// or may: a key not looked up is always trimmed.
+func (o *overlay) write(ctx context.Context, p redis.Pipeliner, window time.Duration) {
+	for _, k := range o.order {
+		added := o.added[k]
+		stored, looked := o.stored[k]
+		zs := make([]redis.Z, len(added))
+		grown := len(stored)
+		for i, m := range added {
+			zs[i] = redis.Z{Score: float64(o.at[k][m].UnixMicro()), Member: m}
+			if !slices.Contains(stored, m) {
+				grown++
+			}
+		}
+		p.ZAdd(ctx, k, zs...)
+		if grown > perKey || !looked {
 			p.ZRemRangeByRank(ctx, k, 0, -perKey-1)
 		}
-		p.Expire(ctx, k, c.window)
+		p.Expire(ctx, k, window)
 	}
-	p.Set(ctx, e.fpKey, e.cluster, c.window)
-	p.Set(ctx, e.tipKey, e.cluster, c.window)
 }
 
-// addMember appends a tip to a cluster's members unless it is there, and
-// renews the list's TTL.
-var addMember = redis.NewScript(`
-if not redis.call("LPOS", KEYS[1], ARGV[1]) then
-  redis.call("RPUSH", KEYS[1], ARGV[1])
-end
-redis.call("EXPIRE", KEYS[1], ARGV[2])
-return 1`)
+// batchWrite gathers what a batch writes to its clusters.
+type batchWrite struct {
+	joins    []*joining // the reports joined, in order
+	clusters []string   // the clusters they joined, each once
+	gains    map[string][]any
+	members  map[string][]redis.Z
+}
+
+func newBatchWrite() *batchWrite {
+	return &batchWrite{gains: map[string][]any{}, members: map[string][]redis.Z{}}
+}
+
+// join records a report in its cluster, received at. With add, the
+// cluster gains the report's specifics it lacks (specsOf, which is kept
+// up to date), the weightiest first, up to maxClusterSpecifics.
+func (w *batchWrite) join(j *joining, add bool, specsOf map[string]map[Specific]bool, at time.Time) {
+	if _, ok := w.members[j.cluster]; !ok {
+		w.clusters = append(w.clusters, j.cluster)
+	}
+	w.members[j.cluster] = append(w.members[j.cluster], redis.Z{Score: float64(at.UnixMicro()), Member: j.r.TipID})
+	w.joins = append(w.joins, j)
+	if !add {
+		return
+	}
+	have := specsOf[j.cluster]
+	if have == nil {
+		have = map[Specific]bool{}
+		specsOf[j.cluster] = have
+	}
+	for _, s := range j.specs {
+		if len(have) >= maxClusterSpecifics {
+			break
+		}
+		if !have[s] {
+			have[s] = true
+			w.gains[j.cluster] = append(w.gains[j.cluster], s.String())
+		}
+	}
+}
+
+// write queues the writes to the clusters and to the reports' exact
+// words. Each is idempotent: a set's members, a member listed once
+// (ZADD NX keeps its first arrival), a string set again.
+func (w *batchWrite) write(ctx context.Context, p redis.Pipeliner, window time.Duration) {
+	for _, cl := range w.clusters {
+		if g := w.gains[cl]; len(g) > 0 {
+			p.SAdd(ctx, keySpecifics(cl), g...)
+		}
+		p.Expire(ctx, keySpecifics(cl), window)
+		p.ZAddNX(ctx, keyMembers(cl), w.members[cl]...)
+		p.Expire(ctx, keyMembers(cl), window)
+	}
+	for _, j := range w.joins {
+		p.Set(ctx, j.fpKey, j.cluster, window)
+	}
+}
+
+// writeTips queues what records each report's tip as joined. It goes
+// after write's commands have run: a tip found joined is fully recorded.
+func (w *batchWrite) writeTips(ctx context.Context, p redis.Pipeliner, window time.Duration) {
+	for _, j := range w.joins {
+		p.Set(ctx, j.tipKey, j.cluster, window)
+	}
+}
 
 // Members returns the IDs of a cluster's tips in the order they joined,
 // or ErrClusterNotFound once its window has passed.
 func (c *Clusters) Members(ctx context.Context, clusterID string) ([]string, error) {
-	ids, err := c.rdb.LRange(ctx, keyMembers(clusterID), 0, -1).Result()
+	ids, err := c.rdb.ZRange(ctx, keyMembers(clusterID), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("triage: cluster members: %w", err)
 	}
@@ -445,7 +654,7 @@ func (c *Clusters) Members(ctx context.Context, clusterID string) ([]string, err
 // Size returns how many tips a cluster has, or ErrClusterNotFound once its
 // window has passed.
 func (c *Clusters) Size(ctx context.Context, clusterID string) (int, error) {
-	n, err := c.rdb.LLen(ctx, keyMembers(clusterID)).Result()
+	n, err := c.rdb.ZCard(ctx, keyMembers(clusterID)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("triage: cluster size: %w", err)
 	}

@@ -24,8 +24,8 @@ const benchDB = 2
 // worst case: the index keys of common names, days, weapons and places are
 // full, so every report meets the most candidates the bounds allow.
 //
-// The load writes what Join writes (the same record, from generated
-// reports run through Specifics), pipelined from several goroutines, and
+// The load writes what Join writes (the same records, from generated
+// reports, each a cluster of its own), pipelined from several goroutines, and
 // reports its time (load-s) and Redis's memory after it (redis-MB). Half
 // the measured reports paraphrase one of the 1000 newest clusters (a viral
 // incident's later reports), half are new incidents; joined is the share
@@ -99,21 +99,19 @@ func benchLoad(ctx context.Context, c *Clusters, g benchGen, n int) error {
 	for w := range workers {
 		wg.Go(func() {
 			for lo := w * batch; lo < n; lo += workers * batch {
+				w, idx, specsOf := newBatchWrite(), newOverlay(0), map[string]map[Specific]bool{}
+				for i := lo; i < min(lo+batch, n); i++ {
+					id := benchID(i)
+					j := prepare(Report{Org: benchOrg, TipID: id, Body: g.report(i)})
+					j.cluster = id
+					at := base.Add(time.Duration(i) * time.Millisecond)
+					w.join(&j, true, specsOf, at)
+					idx.addReport(&j, at)
+				}
 				_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-					for i := lo; i < min(lo+batch, n); i++ {
-						text := g.report(i)
-						specs := Specifics(text)
-						keys := make([]string, len(specs))
-						for k, s := range specs {
-							keys[k] = keyIndex(benchOrg, s.Kind.indexKind(), s.Value)
-						}
-						id := benchID(i)
-						c.record(ctx, p, entry{
-							org: benchOrg, cluster: id, tip: id,
-							fpKey: keyCluster(benchOrg, fingerprint(text)), tipKey: keyTipCluster(benchOrg, id),
-							specs: specs, keys: keys, add: true, at: base.Add(time.Duration(i) * time.Millisecond),
-						})
-					}
+					w.write(ctx, p, c.window)
+					idx.write(ctx, p, c.window)
+					w.writeTips(ctx, p, c.window)
 					return nil
 				})
 				if err != nil {

@@ -1,8 +1,11 @@
 package triage_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -336,4 +339,51 @@ func TestClustersRetryAfterLostIndexWrite(t *testing.T) {
 	members, err := c.Members(ctx, first)
 	require.NoError(t, err)
 	require.Equal(t, []string{"T1", "T2"}, members, "the retried tip is listed once")
+}
+
+// TestJoinReportsAsOneByOne: a batch joins its reports as if they came one
+// after another, each after the ones before it had joined, however the
+// reports fall into batches. It runs the labelled sets both ways.
+func TestJoinReportsAsOneByOne(t *testing.T) {
+	ctx := context.Background()
+	var reports []triage.Report
+	for _, file := range []string{"testdata/corpus.jsonl", "testdata/fresh3.jsonl", "testdata/fresh7.jsonl"} {
+		f, err := os.Open(file)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var l struct {
+				ID, Org, Body, Location, When string
+				ReceivedAt                    time.Time `json:"received_at"`
+			}
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
+			reports = append(reports, triage.Report{Org: l.Org, TipID: file + ":" + l.ID, Body: l.Body,
+				Location: l.Location, When: l.When, At: l.ReceivedAt})
+		}
+		require.NoError(t, f.Close())
+	}
+	// A copy resent later (a retried task) answers its first cluster.
+	reports = append(reports, reports[10], reports[len(reports)-1])
+
+	join := func(batch int) []string {
+		c := triage.NewClusters(redistest.New(t, db), 30*24*time.Hour) // flushed
+		var got []string
+		for lo := 0; lo < len(reports); lo += batch {
+			ids, err := c.JoinReports(ctx, reports[lo:min(lo+batch, len(reports))])
+			require.NoError(t, err)
+			got = append(got, ids...)
+		}
+		return got
+	}
+	one := join(1)
+	joined := 0
+	for i, id := range one {
+		if id != reports[i].TipID {
+			joined++
+		}
+	}
+	require.Greater(t, joined, 30, "the sets tell incidents more than once")
+	for _, batch := range []int{7, 100, len(reports)} {
+		require.Equal(t, one, join(batch), "in batches of %d", batch)
+	}
 }

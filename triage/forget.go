@@ -18,14 +18,14 @@ func (c *Clusters) Forget(ctx context.Context, t intake.PurgedTip) error {
 		return nil
 	}
 	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.LRem(ctx, keyMembers(t.Cluster), 0, t.ID)
+		p.ZRem(ctx, keyMembers(t.Cluster), t.ID)
 		p.Del(ctx, keyTipCluster(t.Org, t.ID))
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("triage: forget %s: %w", t.ID, err)
 	}
-	if n, err := c.rdb.LLen(ctx, keyMembers(t.Cluster)).Result(); err == nil && n == 0 {
+	if n, err := c.rdb.ZCard(ctx, keyMembers(t.Cluster)).Result(); err == nil && n == 0 {
 		if err := c.rdb.Del(ctx, keySpecifics(t.Cluster)).Err(); err != nil {
 			return fmt.Errorf("triage: forget %s: %w", t.ID, err)
 		}
