@@ -46,13 +46,15 @@ func Specifics(text string) []Specific {
 		switch {
 		case t.at:
 			add(KindHandle, specHandle(v))
+			add(KindHandle, specHandleCore(v))
 		case specTitles[v] && specIsName(next):
 			// "Mr. Smith", "Coach Díaz": a name whatever its case.
 			add(KindName, next)
 			i++
-		case (v == "named" || v == "called" || v == "llamado" || v == "llamada") && next != "" && !specCommon[next]:
+		case (v == "named" || v == "called" || v == "llamado" || v == "llamada" || v == "llama") && next != "" && !specCommon[next]:
 			if specHandleLike(next) {
 				add(KindHandle, specHandle(next))
+				add(KindHandle, specHandleCore(next))
 			} else if specIsName(next) {
 				add(KindName, next)
 			}
@@ -108,8 +110,18 @@ func Specifics(text string) []Specific {
 		case next == "room" && specAlpha(v) && !specCommon[v] && !specNumberLike(next2, "room"):
 			add(KindPlace, v+" room") // "band room", "weight room"
 			i++
+		case specAlpha(v) && len(v) >= 3 && !specCommon[v] && !specAccountAdjective[v] && !specAccountWord(v) && specHandleLike(next) && len(next) <= 5 && strings.IndexFunc(next, unicode.IsDigit) > 0:
+			// "lexi bby2": a handle with a space typed in ("lexi.bby2").
+			add(KindHandle, specHandle(v+next))
+			i++
 		case specHandleLike(v):
 			add(KindHandle, specHandle(v))
+			add(KindHandle, specHandleCore(v))
+		case specAlnum(v) && len(v) >= 4 && !specCommon[v] && !specAccountAdjective[v] && !specPlatforms[v] &&
+			specDays[v] == "" && specWeapons[v] == "" && specPlaces[v] == "" && specAccounts[next]:
+			// "the reaper account", "reaper acct": an account named by the word before it.
+			add(KindHandle, specHandle(v))
+			i++
 		case specAlnum(v) && !specCommon[v] && specDigits(next) && len(next) <= 4 &&
 			(specAccountWord(next2) || specAccountWord(word(i-1))):
 			// "that darkreaper 09 acct": a handle with a space typed in.
@@ -273,6 +285,33 @@ func specStem(w string) string {
 func specHandle(v string) string { return specHandleMarks.Replace(v) }
 
 var specHandleMarks = strings.NewReplacer("_", "", ".", "", "-", "")
+
+// specHandleCore is a handle without the decoration reporters drop when
+// they retell it: runs of x between dots or underscores ("xx.reaper.xx"
+// is "reaper"). "" when there is none to take off.
+func specHandleCore(v string) string {
+	parts := strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '_' || r == '-' })
+	if len(parts) < 2 {
+		return ""
+	}
+	var kept []string
+	for _, p := range parts {
+		if strings.Trim(p, "x") != "" {
+			kept = append(kept, p)
+		}
+	}
+	core := strings.Join(kept, "")
+	if len(kept) == len(parts) || len(core) < 4 || specCommon[core] {
+		return ""
+	}
+	return core
+}
+
+// specAccountAdjective are words that describe an account rather than
+// name it: "a fake account", "his main acct".
+var specAccountAdjective = specSet(`fake scam spam new burner private main second anonymous anon secret alt backup gossip
+	confession confessions burn tea fan school class group finsta rinsta old personal public bot hacked official
+	parody meme spirit team club falsa nueva anonima privada`)
 
 // specHandleLike tells whether a word can only be an account name: it has
 // an underscore, a dot between letters, or letters run into digits
