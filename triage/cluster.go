@@ -100,6 +100,10 @@ const (
 	weightDay = 1.0
 	// A weapon alone is the commonest detail of the reports that matter.
 	weightWeapon = 1.0
+	// A description ("red hoodie", "white truck") is how witnesses who do
+	// not know a name tell of a person, but many wear the same: it needs
+	// a place, a weapon or a day beside it.
+	weightLook = 2.0
 	// Any other uncommon word may be a lower-case name or a detail of the
 	// story ("stall", "hoodie"), or just the reporter's style.
 	weightWord = 0.75
@@ -733,6 +737,10 @@ func score(report []Specific, cluster map[Specific]bool, hot map[string]bool) fl
 			if cluster[x] {
 				s += weightWeapon
 			}
+		case KindLook:
+			if cluster[x] {
+				s += weightLook
+			}
 		}
 	}
 	for x := range cluster {
@@ -786,6 +794,7 @@ const (
 	KindClock  Kind = "clock"  // a period, clock time or date: "period 3", "3pm", "date 3/14"
 	KindDay    Kind = "day"    // a day or part of one: "friday", "tomorrow", "lunch"
 	KindWeapon Kind = "weapon" // a weapon or means of harm: "gun", "knife", "bomb", "pills"
+	KindLook   Kind = "look"   // a description of someone or their car: "red hoodie", "white truck"
 	KindWord   Kind = "word"   // any other uncommon word or number
 )
 
@@ -807,6 +816,8 @@ func (k Kind) weight() float64 {
 		return weightDay
 	case KindWeapon:
 		return weightWeapon
+	case KindLook:
+		return weightLook
 	}
 	return weightWord
 }

@@ -57,6 +57,10 @@ func TestClustersJoinParaphrases(t *testing.T) {
 			{"lincoln", "a", "darkreaper_09 is Jake Miller btw"},
 			{"lincoln", "a", "Jake Miller is going to shoot people"},
 		}},
+		{"a description, in two languages", []report{
+			{"riverside", "a", "a kid in a red hoodie has a gun in his backpack, showed it in the bathroom"},
+			{"riverside", "a", "un chico con sudadera roja tiene una pistola, la enseñó en el baño"},
+		}},
 		{"numbered room and time", []report{
 			{"lincoln", "a", "There will be a fight in room 204 at 3:15 today"},
 			{"lincoln", "a", "big fight planned rm 204 3:15 2day"},
@@ -90,6 +94,10 @@ func TestClustersJoinParaphrases(t *testing.T) {
 		{"same wording, different place", []report{
 			{"lincoln", "a", "someone is bringing a knife to the gym on friday"},
 			{"lincoln", "b", "someone is bringing a knife to the cafeteria on friday"},
+		}},
+		{"same wording, another description", []report{
+			{"riverside", "a", "a kid in a red hoodie was vaping in the bathroom"},
+			{"riverside", "b", "a kid in a black hoodie was vaping in the bathroom"},
 		}},
 		{"a weapon and a day are not enough", []report{
 			{"lincoln", "a", "a kid said he has a gun and will use it friday"},
@@ -229,6 +237,9 @@ func TestSpecifics(t *testing.T) {
 		{"marco said it, ask jalen", []string{"name:marco", "name:jalen"}, nil},
 		{"a handful of pills on snapchat, photos circulating on tiktok", []string{"weapon:pills"}, []string{"handle:pills", "handle:circulating"}},
 		{"that darkreaper 09 acct", []string{"handle:darkreaper09"}, nil},
+		{"a kid in a red hoodie, un chico con sudadera roja, a white truck", []string{"look:red hoodie", "look:white car"}, []string{"word:red", "word:hoodie"}},
+		{"Observed him alone. Requesting help. Quote: dont come. Rick posted it", []string{"name:rick"}, []string{"name:observed", "name:requesting"}},
+		{"hay un señor gritando, the nurse said, Mr. D was there", nil, []string{"name:gritando", "name:said", "name:mr"}},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			var got []string

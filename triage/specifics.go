@@ -36,6 +36,15 @@ func Specifics(text string) []Specific {
 		}
 		return ""
 	}
+	// A capital in mid-sentence marks a name; at a sentence's start it
+	// marks only the start ("Observed him...", "Buenas noches"), unless
+	// the word is capitalised in mid-sentence elsewhere in the report.
+	midCapital := map[string]bool{}
+	for _, t := range toks {
+		if t.capital && !t.acronym && !t.start {
+			midCapital[t.text] = true
+		}
+	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		v := t.text
@@ -47,10 +56,13 @@ func Specifics(text string) []Specific {
 		case t.at:
 			add(KindHandle, specHandle(v))
 			add(KindHandle, specHandleCore(v))
-		case specTitles[v] && specIsName(next):
-			// "Mr. Smith", "Coach Díaz": a name whatever its case.
+		case specTitles[v] && specIsName(next) && (!specDeterminers[word(i-1)] || toks[i+1].capital):
+			// "Mr. Smith", "Coach Díaz": a name whatever its case; but "a
+			// nurse said", "un señor gritando" name nobody.
 			add(KindName, next)
 			i++
+		case specTitles[v]:
+			// A title alone ("Mr. D", "the coach") is no name.
 		case (v == "named" || v == "called" || v == "llamado" || v == "llamada" || v == "llama") && next != "" && !specCommon[next]:
 			if specHandleLike(next) {
 				add(KindHandle, specHandle(next))
@@ -114,6 +126,9 @@ func Specifics(text string) []Specific {
 			// "lexi bby2": a handle with a space typed in ("lexi.bby2").
 			add(KindHandle, specHandle(v+next))
 			i++
+		case specLook(v, next) != "":
+			add(KindLook, specLook(v, next)) // "red hoodie", "sudadera roja"
+			i++
 		case specHandleLike(v):
 			add(KindHandle, specHandle(v))
 			add(KindHandle, specHandleCore(v))
@@ -136,7 +151,7 @@ func Specifics(text string) []Specific {
 			}
 		case t.capital && !t.acronym && !t.start && specNameLike[v]:
 			add(KindName, v) // "saw Will at lunch"
-		case t.capital && !t.acronym && specIsName(v) && (!t.start || len(v) >= 3):
+		case t.capital && !t.acronym && specIsName(v) && (!t.start || midCapital[v] || !specWordShaped(v)):
 			add(KindName, v)
 		case specFirstNames[v] && !specCommon[v]:
 			add(KindName, v) // "darius is selling...": texts are often all lower case
@@ -285,6 +300,32 @@ func specStem(w string) string {
 func specHandle(v string) string { return specHandleMarks.Replace(v) }
 
 var specHandleMarks = strings.NewReplacer("_", "", ".", "", "-", "")
+
+// specWordShaped tells whether a word ends as English and Spanish verbs,
+// nouns and adverbs do and names seldom do ("Observed", "Requesting",
+// "Passengers", "Gritando"): at a sentence's start its capital is no
+// sign of a name.
+func specWordShaped(v string) bool {
+	for _, suffix := range []string{"ing", "ed", "ly", "tion", "sion", "ment", "ness", "ers", "ors", "ando", "iendo", "ado", "ido", "ada", "ida"} {
+		if strings.HasSuffix(v, suffix) && len(v) > len(suffix)+2 {
+			return true
+		}
+	}
+	return false
+}
+
+// specLook reads a description of someone, a colour and a garment in
+// either order ("red hoodie", "sudadera roja"), as one canonical value;
+// "" if v and next are not one.
+func specLook(v, next string) string {
+	if c, g := specColours[v], specGarments[next]; c != "" && g != "" {
+		return c + " " + g
+	}
+	if g, c := specGarments[v], specColours[next]; c != "" && g != "" {
+		return c + " " + g
+	}
+	return ""
+}
 
 // specHandleCore is a handle without the decoration reporters drop when
 // they retell it: runs of x between dots or underscores ("xx.reaper.xx"
@@ -627,7 +668,8 @@ var (
 	// specNameLike are common words that are names when capitalised in
 	// the middle of a sentence.
 	specNameLike    = specSet("will mark bill pat grace hope rose joy faith may june april august summer angel chase hunter jay ray dawn art drew gene")
-	specDeterminers = specSet("a an the of his her my their your our some any every this that these those")
+	specDeterminers = specSet(`a an the of his her my their your our some any every this that these those
+		un una el la los las ese esa este esta su sus mi`)
 	// specFirstNames are given names common among students and staff in
 	// the US, English and Spanish, that are no common word: a report in
 	// lower case names "jake" as surely as "Jake".
@@ -641,6 +683,22 @@ var (
 	samantha samuel santiago sara sarah savannah scarlett sean sebastian sergio seth shane sierra sofia sophia stephanie steven sydney tanner tatiana taylor thomas timothy tomas travis trevor trinity tristan tyler uriel valentina valeria valerie vanessa veronica victor victoria vincent wesley william wyatt xavier ximena yahir yesenia yolanda zachary zoe
 	`)
 	specAccounts = specSet("account acct user username handle cuenta usuario")
+	// specColours and specGarments make a description of someone
+	// ("red hoodie"): English and Spanish, in either gender.
+	specColours = specTable(
+		"red|red roja rojo", "blue|blue azul", "green|green verde", "black|black negra negro",
+		"white|white blanca blanco", "gray|gray grey gris", "yellow|yellow amarilla amarillo",
+		"orange|orange naranja anaranjada anaranjado", "purple|purple morada morado", "pink|pink rosa rosada rosado",
+		"brown|brown cafe marron", "tan|tan beige", "camo|camo camouflage camuflaje")
+	specGarments = specTable(
+		"hoodie|hoodie hoody hoodies sweatshirt sweater sudadera sueter buzo",
+		"jacket|jacket coat jackets chaqueta chamarra abrigo campera",
+		"hat|hat cap beanie hats gorra gorro sombrero",
+		"shirt|shirt tshirt t-shirt tee camisa camiseta playera polo",
+		"pants|pants jeans pantalones pantalon joggers sweatpants",
+		"backpack|backpack bookbag mochila",
+		"car|car truck suv van carro coche camioneta auto",
+		"mask|mask ski-mask mascara pasamontanas")
 	// specSchoolSuffix follow a school's name: "Lincoln High".
 	specSchoolSuffix = specSet(`high middle elementary school academy college university prep hs ms
 		secundaria preparatoria primaria`)
