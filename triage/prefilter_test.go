@@ -106,7 +106,7 @@ func TestAnchoredFindsWhatScanningFinds(t *testing.T) {
 			for _, loc := range r.scan(p).FindAllStringSubmatchIndex(text, -1) {
 				want = append(want, loc[:4])
 			}
-			require.Equal(t, want, r.findAnchored(text, p), "%q on %q", r.pats[p], text)
+			require.Equal(t, want, r.findAnchored(text, newWordStarts(text), p), "%q on %q", r.pats[p], text)
 		}
 	}
 	require.Positive(t, anchored)

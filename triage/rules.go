@@ -468,7 +468,7 @@ func alternatives(p string) []string {
 // matches finds the matches of patterns ps that the gate let through (hit),
 // leftmost first and not overlapping, as one alternation of them would.
 // Each is [start, end, word start, word end].
-func (r *Rules) matches(text string, ps []int, hit []uint8) [][]int {
+func (r *Rules) matches(text string, ws *wordStarts, ps []int, hit []uint8) [][]int {
 	var out [][]int
 	sorted := true
 	for _, p := range ps {
@@ -477,7 +477,7 @@ func (r *Rules) matches(text string, ps []int, hit []uint8) [][]int {
 		}
 		var locs [][]int
 		if r.prefixes[p] != nil || r.firsts[p] != nil {
-			locs = r.findAnchored(text, p)
+			locs = r.findAnchored(text, ws, p)
 		} else {
 			locs = r.scan(p).FindAllStringSubmatchIndex(text, -1)
 		}
@@ -509,26 +509,20 @@ func (r *Rules) matches(text string, ps []int, hit []uint8) [][]int {
 // of a match attempt, not of the text. Matches come out as the unanchored
 // pattern's would: leftmost first, not overlapping, the word boundary
 // before a match included in it.
-func (r *Rules) findAnchored(text string, p int) [][]int {
+func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 	var starts []int
 	if first := r.firsts[p]; first != nil {
-		for i := 0; i < len(text); i++ {
-			if first.has(text[i]) && (i == 0 || !wordChar(text[:i])) {
-				starts = append(starts, i)
+		for _, i := range ws.at {
+			if first.has(text[i]) {
+				starts = append(starts, int(i))
 			}
 		}
 	}
 	for _, w := range r.prefixes[p] {
-		for from := 0; from < len(text); {
-			i := strings.Index(text[from:], w)
-			if i < 0 {
-				break
+		for _, i := range ws.byte(w[0]) {
+			if strings.HasPrefix(text[i:], w) {
+				starts = append(starts, int(i))
 			}
-			i += from
-			if i == 0 || !wordChar(text[:i]) {
-				starts = append(starts, i)
-			}
-			from = i + 1
 		}
 	}
 	if len(starts) == 0 {
@@ -560,6 +554,40 @@ func (r *Rules) findAnchored(text string, p int) [][]int {
 	return out
 }
 
+// wordStarts are the places in a text where a match may start, the
+// text's start and each byte after one that ends no word, grouped by the
+// byte there: a pattern's first words are looked up, not searched for.
+type wordStarts struct {
+	at   []int32    // grouped by their byte, in order within each group
+	from [257]int32 // at[from[c]:from[c+1]] hold byte c
+}
+
+// newWordStarts finds text's word starts.
+func newWordStarts(text string) *wordStarts {
+	ws := &wordStarts{}
+	var count [256]int32
+	for i := 0; i < len(text); i++ {
+		if i == 0 || !wordChar(text[:i]) {
+			count[text[i]]++
+		}
+	}
+	for c := range 256 {
+		ws.from[c+1] = ws.from[c] + count[c]
+	}
+	ws.at = make([]int32, ws.from[256])
+	next := ws.from
+	for i := 0; i < len(text); i++ {
+		if i == 0 || !wordChar(text[:i]) {
+			ws.at[next[text[i]]] = int32(i)
+			next[text[i]]++
+		}
+	}
+	return ws
+}
+
+// byte answers the word starts where text has c.
+func (ws *wordStarts) byte(c byte) []int32 { return ws.at[ws.from[c]:ws.from[c+1]] }
+
 // wordChar tells whether text ends in a letter, digit or underscore: a
 // match cannot start right after one.
 func wordChar(text string) bool {
@@ -586,18 +614,21 @@ func (r *Rules) Rate(in Input) Rating {
 	text := r.normalize(in.Text)
 	var out Rating
 	hit := r.hits(text)
+	ws := newWordStarts(text)
 	// Only the figure of speech itself is taken out: a real threat in the
 	// same report is still read.
 	found := map[string]bool{}
-	if m := r.matches(text, r.hyperbole, hit); len(m) > 0 {
+	if m := r.matches(text, ws, r.hyperbole, hit); len(m) > 0 {
 		found[figureOfSpeech] = true
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: figureOfSpeech, Text: "figure of speech, not counted as a threat", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
+		ws = newWordStarts(text)
 	}
-	if m := r.harmlessMatches(text, hit); len(m) > 0 {
+	if m := r.harmlessMatches(text, ws, hit); len(m) > 0 {
 		found[lookAlike] = true
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: lookAlike, Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
+		ws = newWordStarts(text)
 	}
 	// The words of a denied statement are denied with it: in "he wasn't
 	// going to bring a gun", the gun is no more there than the bringing.
@@ -613,7 +644,7 @@ func (r *Rules) Rate(in Input) Rating {
 	for _, name := range r.order {
 		s := r.signals[name]
 		var kept, negated [][]int
-		for _, loc := range r.matches(text, s.pats, hit) {
+		for _, loc := range r.matches(text, ws, s.pats, hit) {
 			if s.negatable && (r.negatedAt(text, loc[2], s.reach) || inDenied(loc)) {
 				negated = append(negated, loc)
 			} else {
@@ -707,8 +738,8 @@ func (l level) holds(found map[string]bool) bool {
 
 // harmlessMatches are the look-alikes in text, but for one right after a
 // word that makes it real ("mass shooting videos" are not a video shoot).
-func (r *Rules) harmlessMatches(text string, hit []uint8) [][]int {
-	return slices.DeleteFunc(r.matches(text, r.harmless, hit), func(m []int) bool {
+func (r *Rules) harmlessMatches(text string, ws *wordStarts, hit []uint8) [][]int {
+	return slices.DeleteFunc(r.matches(text, ws, r.harmless, hit), func(m []int) bool {
 		before := strings.Fields(text[:m[2]])
 		return len(before) > 0 && r.notHarmlessAfter[strings.Trim(before[len(before)-1], ".,;:!?\"'()")]
 	})
