@@ -39,7 +39,7 @@ var ErrClusterNotFound = errors.New("triage: cluster not found")
 //	                                  (members are cluster IDs; "n:ID" and "w:ID" in name keys)
 //	triage:{org}:ctip:tip             string: the cluster a tip joined, so a retried Join answers the same
 //	triage:{c:cluster}:cspec          set: the cluster's specifics, "kind:value", at most 64
-//	triage:{c:cluster}:cmembers       zset: the cluster's tip IDs, scored by arrival (µs)
+//	triage:{c:cluster}:members        zset: the cluster's tip IDs, scored by arrival (µs)
 type Clusters struct {
 	rdb    redis.UniversalClient
 	window time.Duration
@@ -130,7 +130,11 @@ func keyIndex(org, kind, value string) string {
 }
 func keyTipCluster(org, tip string) string { return "triage:{" + org + "}:ctip:" + tip }
 func keySpecifics(cluster string) string   { return "triage:{c:" + cluster + "}:cspec" }
-func keyMembers(cluster string) string     { return "triage:{c:" + cluster + "}:cmembers" }
+
+// keyMembers is a sorted set. Releases before it kept a list under
+// "cmembers": a new name, so a Redis upgraded with those still in their
+// window never meets a list where a sorted set is expected.
+func keyMembers(cluster string) string { return "triage:{c:" + cluster + "}:members" }
 
 // Join returns the cluster of a report: the cluster of an earlier report
 // with the same words, else the best-scoring cluster sharing its
@@ -218,6 +222,21 @@ func (c *Clusters) JoinReports(ctx context.Context, rs []Report) ([]string, erro
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("triage: cluster: look up: %w", err)
+	}
+	// Pipelined answers the first command's error, and a tip not joined
+	// before answers redis.Nil: every other command is checked too, or
+	// a failed look-up would read as an empty index.
+	for _, cmd := range listCmd {
+		if err := cmd.Err(); err != nil {
+			return nil, fmt.Errorf("triage: cluster: look up: %w", err)
+		}
+	}
+	for i := range js {
+		for _, err := range []error{tipCmds[i].Err(), fpCmds[i].Err()} {
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return nil, fmt.Errorf("triage: cluster: look up: %w", err)
+			}
+		}
 	}
 	idx := newOverlay(len(listCmd))
 	for k, cmd := range listCmd {

@@ -240,6 +240,7 @@ func TestSpecifics(t *testing.T) {
 		{"a kid in a red hoodie, un chico con sudadera roja, a white truck", []string{"look:red hoodie", "look:white car"}, []string{"word:red", "word:hoodie"}},
 		{"Observed him alone. Requesting help. Quote: dont come. Rick posted it", []string{"name:rick"}, []string{"name:observed", "name:requesting"}},
 		{"hay un señor gritando, the nurse said, Mr. D was there", nil, []string{"name:gritando", "name:said", "name:mr"}},
+		{"Um there is a kid with a gun. Eh idk", []string{"weapon:gun"}, []string{"name:um", "name:eh"}},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			var got []string

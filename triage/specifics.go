@@ -151,7 +151,7 @@ func Specifics(text string) []Specific {
 			}
 		case t.capital && !t.acronym && !t.start && specNameLike[v]:
 			add(KindName, v) // "saw Will at lunch"
-		case t.capital && !t.acronym && specIsName(v) && (!t.start || midCapital[v] || !specWordShaped(v)):
+		case t.capital && !t.acronym && specIsName(v) && (!t.start || midCapital[v] || len(v) >= 3 && !specWordShaped(v)):
 			add(KindName, v)
 		case specFirstNames[v] && !specCommon[v]:
 			add(KindName, v) // "darius is selling...": texts are often all lower case
