@@ -163,7 +163,9 @@ func ParseRules(b []byte) (*Rules, error) {
 		if !wordName.MatchString(name) {
 			return nil, fmt.Errorf("triage: rules: words %q: a name is lower-case letters and _", name)
 		}
-		words[name] = "(?:" + strings.Join(alts, "|") + ")"
+		sorted := slices.Clone(alts)
+		slices.Sort(sorted)
+		words[name] = "(?:" + strings.Join(sorted, "|") + ")"
 	}
 	expandOne := func(p string) (string, error) {
 		// Words may use other words; a list that uses itself never settles.
