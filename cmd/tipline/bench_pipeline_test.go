@@ -146,19 +146,27 @@ func processCPUSeconds(t testing.TB) float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-// redisCPUSeconds reads used_cpu_sys and used_cpu_user (INFO cpu): the
-// CPU time the Redis server has used, in seconds.
-func redisCPUSeconds(t testing.TB, rdb *redis.Client) float64 {
+// redisInfo sums fields of one INFO section of rdb: "used_memory" in
+// "memory", "used_cpu_sys" and "used_cpu_user" in "cpu".
+func redisInfo(t testing.TB, rdb *redis.Client, section string, fields ...string) float64 {
 	var sum float64
-	for _, line := range strings.Split(rdb.Info(context.Background(), "cpu").Val(), "\n") {
+	found := 0
+	for _, line := range strings.Split(rdb.Info(context.Background(), section).Val(), "\n") {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+		if ok && slices.Contains(fields, k) {
 			f, err := strconv.ParseFloat(v, 64)
 			require.NoError(t, err)
 			sum += f
+			found++
 		}
 	}
+	require.Equal(t, len(fields), found, "INFO %s: %v", section, fields)
 	return sum
+}
+
+// redisCPUSeconds is the CPU time the Redis server has used, in seconds.
+func redisCPUSeconds(t testing.TB, rdb *redis.Client) float64 {
+	return redisInfo(t, rdb, "cpu", "used_cpu_sys", "used_cpu_user")
 }
 
 // BenchmarkMemoryPerTips measures what stored tips cost Redis: used_memory
@@ -170,7 +178,7 @@ func BenchmarkMemoryPerTips(b *testing.B) {
 	e["REDIS_URL"] = redistest.URL(dbBench)
 	for range b.N {
 		rdb := redistest.New(b, dbBench)
-		before := usedMemory(b, rdb.Info(context.Background(), "memory").Val())
+		before := redisInfo(b, rdb, "memory", "used_memory")
 		e["TIPLINE_ROLE"] = "all"
 		a, stop := startApp(b, e)
 		fill(b, a.intake, n)
@@ -178,24 +186,11 @@ func BenchmarkMemoryPerTips(b *testing.B) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		stop()
-		after := usedMemory(b, rdb.Info(context.Background(), "memory").Val())
-		b.ReportMetric(float64(after-before)/float64(n)*100_000/(1<<20), "MiB/100k-tips")
-		b.ReportMetric(float64(after-before)/float64(n), "bytes/tip")
+		after := redisInfo(b, rdb, "memory", "used_memory")
+		b.ReportMetric((after-before)/float64(n)*100_000/(1<<20), "MiB/100k-tips")
+		b.ReportMetric((after-before)/float64(n), "bytes/tip")
 	}
 	b.ReportMetric(0, "ns/op")
-}
-
-// usedMemory reads used_memory from INFO memory.
-func usedMemory(t testing.TB, info string) int64 {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			require.NoError(t, err)
-			return n
-		}
-	}
-	t.Fatalf("no used_memory in INFO memory")
-	return 0
 }
 
 // BenchmarkCriticalReportToPageUnderLoad is BenchmarkCriticalReportToPage
