@@ -82,18 +82,8 @@ func TestGateHoldsBackOnlyWhatCannotMatch(t *testing.T) {
 func TestAnchoredFindsWhatScanningFinds(t *testing.T) {
 	r, err := DefaultRules()
 	require.NoError(t, err)
-	texts := []string{"will kill will kill", "i will kill you, he will kill them", "x will kill y"}
-	for _, file := range []string{"testdata/corpus.jsonl", "testdata/heldout.jsonl"} {
-		f, err := os.Open(file)
-		require.NoError(t, err)
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			var l struct{ Body string }
-			require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
-			texts = append(texts, l.Body)
-		}
-		f.Close()
-	}
+	texts := append([]string{"will kill will kill", "i will kill you, he will kill them", "x will kill y"},
+		bodies(t, "testdata/corpus.jsonl", "testdata/heldout.jsonl")...)
 	anchored := 0
 	for _, body := range texts {
 		text := r.normalize(body)
@@ -148,16 +138,7 @@ func TestEveryPatternCompiles(t *testing.T) {
 // do), compile their regexps once and rate as rules rated one report at a
 // time do. Run with -race.
 func TestRateConcurrentFirstUse(t *testing.T) {
-	var texts []string
-	f, err := os.Open("testdata/corpus.jsonl")
-	require.NoError(t, err)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var l struct{ Body string }
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
-		texts = append(texts, l.Body)
-	}
-	f.Close()
+	texts := bodies(t, "testdata/corpus.jsonl")
 	serial, err := DefaultRules()
 	require.NoError(t, err)
 	want := make([]Rating, len(texts))
@@ -179,4 +160,23 @@ func TestRateConcurrentFirstUse(t *testing.T) {
 	for i := range texts {
 		require.Equal(t, want[i], got[i], "report %d", i)
 	}
+}
+
+// bodies reads the report texts of labelled JSON-lines files.
+func bodies(t *testing.T, files ...string) []string {
+	t.Helper()
+	var texts []string
+	for _, file := range files {
+		f, err := os.Open(file)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var l struct{ Body string }
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
+			texts = append(texts, l.Body)
+		}
+		require.NoError(t, sc.Err())
+		f.Close()
+	}
+	return texts
 }
