@@ -79,6 +79,7 @@ type Rules struct {
 	clauseEnd        map[string]bool   // words that end the reach of a negation ("but")
 	filler           map[string]bool   // words a negation reaches across without counting ("not said anything about")
 	notHarmlessAfter map[string]bool   // words that make a look-alike real ("mass shooting videos")
+	learned          *learnedUse       // the second reader where rules find no concern; nil: none
 }
 
 type signal struct {
@@ -131,6 +132,7 @@ type ruleFile struct {
 	NotHarmAft []string            `yaml:"not_harmless_after"`
 	Filler     []string            `yaml:"negation_filler"`
 	ClauseEnd  []string            `yaml:"clause_end"`
+	Learned    *learnedFile        `yaml:"learned"`
 }
 
 type signalFile struct {
@@ -320,6 +322,12 @@ func ParseRules(b []byte) (*Rules, error) {
 			return nil, fmt.Errorf("triage: rules: category_floor %s: unknown urgency %q", c, u)
 		}
 		r.floor[c] = u
+	}
+	if f.Learned != nil {
+		var err error
+		if r.learned, err = f.Learned.use(r); err != nil {
+			return nil, fmt.Errorf("triage: rules: learned: %w", err)
+		}
 	}
 	return r, nil
 }
@@ -680,7 +688,7 @@ func (r *Rules) Rate(in Input) Rating {
 			break
 		}
 	}
-	if !matched {
+	if !r.learned.raise(&out, in.Text, found, matched) && !matched {
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: "none", Text: noLevel(r.byDefault)})
 	}
 	if f := r.floor[in.Category]; f.rank() > out.Urgency.rank() {

@@ -453,6 +453,36 @@ func TestTriageEval(t *testing.T) {
 	require.Error(t, run([]string{"triage", "-eval", "-f", "-"}, strings.NewReader(`{"id":"x","body":"y"}`), io.Discard, io.Discard, env{}.get), "no label")
 }
 
+// TestTriageLearn: -learn counts labelled files into learned.tsv's form,
+// and -eval of a set the built-in counts were made from says its figures
+// are not of unseen reports.
+func TestTriageLearn(t *testing.T) {
+	dir := t.TempDir()
+	set := filepath.Join(dir, "mine.jsonl")
+	require.NoError(t, os.WriteFile(set, []byte(strings.Join([]string{
+		`{"id":"a","body":"he will shoot up the school friday","want":{"urgency":"critical"}}`,
+		`{"id":"b","body":"she is cutting again","want":{"urgency":"high"}}`,
+		`{"id":"c","body":"kids vape in the bathroom","want":{"urgency":"normal"}}`,
+		`{"id":"d","body":"the cafeteria food is cold","want":{"urgency":"low"}}`,
+	}, "\n")), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"triage", "-learn", set}, nil, &out, io.Discard, env{}.get))
+	require.True(t, strings.HasPrefix(out.String(), "# learned from: mine.jsonl\n"), out.String())
+	require.Contains(t, out.String(), "\n*\t1\t1\t1\t1\n")
+	require.Contains(t, out.String(), "\nshoot up\t1\t0\t0\t0\n")
+	require.Contains(t, out.String(), "\nthe\t1\t0\t1\t1\n")
+
+	require.Error(t, run([]string{"triage", "-learn"}, nil, io.Discard, io.Discard, env{}.get), "no files")
+	require.Error(t, run([]string{"triage", "-learn", filepath.Join(dir, "nope.jsonl")}, nil, io.Discard, io.Discard, env{}.get))
+
+	out.Reset()
+	require.NoError(t, run([]string{"triage", "-eval", "-f", "../../triage/testdata/heldout.jsonl"}, nil, &out, io.Discard, env{}.get))
+	require.Contains(t, out.String(), "learned.tsv counted heldout.jsonl")
+	out.Reset()
+	require.NoError(t, run([]string{"triage", "-eval", "-f", "../../triage/testdata/blind.jsonl"}, nil, &out, io.Discard, env{}.get))
+	require.NotContains(t, out.String(), "learned.tsv counted")
+}
+
 func TestConfigRulesFile(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -42,8 +45,12 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 	fs := flag.NewFlagSet("triage", flag.ContinueOnError)
 	file := fs.String("f", "", "JSON-lines reports to triage (- for stdin)")
 	eval := fs.Bool("eval", false, "score the results against each line's \"want\" label instead of printing them")
+	learn := fs.Bool("learn", false, "count the labelled reports of the files named after the flags and print learned.tsv")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *learn {
+		return learnCommand(fs.Args(), stdout)
 	}
 	if *file == "" {
 		return fmt.Errorf("usage: tipline triage -f FILE (- for stdin)")
@@ -103,8 +110,7 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 			}
 			last = l.ReceivedAt
 		}
-		t := &intake.Tip{ID: l.ID, ReceivedAt: l.ReceivedAt, Channel: intake.Channel(l.Channel),
-			Org: l.Org, Category: l.Category, Body: l.Body, Location: l.Location, When: l.When, Danger: l.Danger}
+		t := l.tip()
 		r, err := tr.Triage(ctx, t)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
@@ -125,6 +131,45 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 	}
 	if *eval {
 		triage.Score(labelled).Print(stdout)
+		if slices.Contains(rules.LearnedFrom(), filepath.Base(*file)) {
+			fmt.Fprintf(stdout, "\nnote: learned.tsv counted %s: these figures are not of unseen reports\n", filepath.Base(*file))
+		}
 	}
 	return nil
+}
+
+// tip is the report as intake would have stored it.
+func (l *triageLine) tip() *intake.Tip {
+	return &intake.Tip{ID: l.ID, ReceivedAt: l.ReceivedAt, Channel: intake.Channel(l.Channel),
+		Org: l.Org, Category: l.Category, Body: l.Body, Location: l.Location, When: l.When, Danger: l.Danger}
+}
+
+// learnCommand counts labelled sets into learned.tsv (see triage.Learn).
+func learnCommand(files []string, stdout io.Writer) error {
+	if len(files) == 0 {
+		return fmt.Errorf("usage: tipline triage -learn FILE...")
+	}
+	var reports []triage.LabelledTip
+	var from []string
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		for n, line := range bytes.Split(b, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var l triageLine
+			if err := json.Unmarshal(line, &l); err != nil {
+				return fmt.Errorf("%s: line %d: %w", name, n+1, err)
+			}
+			if l.Want == nil {
+				return fmt.Errorf("%s: line %d: -learn needs a \"want\" label", name, n+1)
+			}
+			reports = append(reports, triage.LabelledTip{Tip: l.tip(), Urgency: l.Want.Urgency})
+		}
+		from = append(from, filepath.Base(name))
+	}
+	return triage.Learn(stdout, from, reports)
 }
