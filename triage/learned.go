@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tipline/tipline/intake"
 )
@@ -47,33 +48,36 @@ type Learned struct {
 	priors  [2]float64 // the same log-odds before any word is read
 }
 
-// learnedWords are the words of a report, folded, quotation marks off
-// ("kid's" keeps its apostrophe).
-func learnedWords(text string) []string {
-	words := strings.FieldsFunc(fold(text), func(c rune) bool {
-		return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '\''
-	})
-	out := words[:0]
-	for _, w := range words {
-		if w = strings.Trim(w, "'"); w != "" {
-			out = append(out, w)
+// eachWord calls f with each word of a report, folded, quotation marks
+// off ("kid's" keeps its apostrophe), and the word before it ("" for the
+// first): Learn counts, and read weighs, each word and each pair.
+func eachWord(text string, f func(prev, w string)) {
+	text = fold(text)
+	prev := ""
+	for len(text) > 0 {
+		// A word runs to the first rune that is no letter, digit or apostrophe.
+		end := strings.IndexFunc(text, func(c rune) bool {
+			return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '\''
+		})
+		if end < 0 {
+			end = len(text)
 		}
+		w := strings.Trim(text[:end], "'")
+		if w != "" {
+			f(prev, w)
+			prev = w
+		}
+		if end == len(text) {
+			break
+		}
+		_, n := utf8.DecodeRuneInString(text[end:])
+		text = text[end+n:]
 	}
-	return out
 }
 
-// eachFeature calls f with each word of a report and each pair of
-// neighbouring words ("shoot up"), in one buffer: f must not keep it.
-// Learn counts, and odds weighs, what it is called with.
-func eachFeature(words []string, f func(feature []byte)) {
-	var buf []byte
-	for i, w := range words {
-		f(append(buf[:0], w...))
-		if i > 0 {
-			buf = append(append(append(buf[:0], words[i-1]...), ' '), w...)
-			f(buf)
-		}
-	}
+// pair is how a pair of words is counted: "shoot up".
+func pair(buf []byte, prev, w string) []byte {
+	return append(append(append(buf[:0], prev...), ' '), w...)
 }
 
 // LabelledTip is a report and the urgency a reviewer gave it.
@@ -97,8 +101,7 @@ func Learn(w io.Writer, from []string, reports []LabelledTip) error {
 		total[c]++
 		// A report counts once per word, however often it says it.
 		seen := map[string]bool{}
-		eachFeature(learnedWords(rateText(r.Tip)), func(b []byte) {
-			f := string(b)
+		count := func(f string) {
 			if seen[f] {
 				return
 			}
@@ -107,6 +110,14 @@ func Learn(w io.Writer, from []string, reports []LabelledTip) error {
 				counts[f] = new([len(learnedLevels)]int)
 			}
 			counts[f][c]++
+		}
+		var buf []byte
+		eachWord(rateText(r.Tip), func(prev, w string) {
+			count(w)
+			if prev != "" {
+				buf = pair(buf, prev, w)
+				count(string(buf))
+			}
 		})
 	}
 	bw := bufio.NewWriter(w)
@@ -208,10 +219,22 @@ type reading struct {
 // read weighs a report's words.
 func (l *Learned) read(text string) reading {
 	r := reading{l: l, odds: l.priors}
-	eachFeature(learnedWords(text), func(f []byte) {
-		if i, ok := l.index[string(f)]; ok { // string(f) here does not allocate
+	var buf []byte
+	prevKnown := false
+	eachWord(text, func(prev, w string) {
+		i, known := l.index[w]
+		if known {
 			r.known = append(r.known, i)
 		}
+		// Every word of a counted pair was counted as a word: a pair
+		// with a word the counts never saw is not looked up.
+		if known && prevKnown {
+			buf = pair(buf, prev, w)
+			if i, ok := l.index[string(buf)]; ok { // string(buf) here does not allocate
+				r.known = append(r.known, i)
+			}
+		}
+		prevKnown = known
 	})
 	slices.Sort(r.known)
 	r.known = slices.Compact(r.known) // a report counts once per word, as in Learn
