@@ -441,6 +441,30 @@ func TestSMSBlockCommand(t *testing.T) {
 	require.Error(t, run([]string{"sms", "block", "+15555550188"}, nil, io.Discard, io.Discard, e.get), "a number is not a hash")
 }
 
+// TestTriageCommandInAnyOrder: a set written or shuffled out of order is
+// triaged in order of arrival, as live, and printed in the order given.
+// Given in this order, a report four days earlier between two reports of
+// one incident once moved the clock back, and the last report's move
+// forward expired the incident's cluster.
+func TestTriageCommandInAnyOrder(t *testing.T) {
+	in := strings.Join([]string{
+		`{"id":"later","received_at":"2026-03-06T08:05:00Z","org":"lincoln-high","body":"jake said he will SHOOT UP the school friday!!"}`,
+		`{"id":"before","received_at":"2026-03-02T09:00:00Z","org":"lincoln-high","body":"the cafeteria food is cold"}`,
+		`{"id":"first","received_at":"2026-03-06T08:00:00Z","org":"lincoln-high","body":"Jake said he will shoot up the school Friday"}`,
+	}, "\n")
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"triage", "-f", "-"}, strings.NewReader(in), &out, io.Discard, env{}.get))
+	var got []struct{ ID, Cluster string }
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r struct{ ID, Cluster string }
+		require.NoError(t, json.Unmarshal([]byte(l), &r))
+		got = append(got, r)
+	}
+	require.Equal(t, []string{"later", "before", "first"}, []string{got[0].ID, got[1].ID, got[2].ID}, "printed in the order given")
+	require.Equal(t, "first", got[0].Cluster, "the later report joins the first, triaged before it")
+	require.Equal(t, "before", got[1].Cluster)
+}
+
 func TestTriageEval(t *testing.T) {
 	in := strings.Join([]string{
 		`{"id":"a","org":"lincoln-high","body":"he will shoot up the school friday","want":{"urgency":"critical","category":"threat","incident":"i1"}}`,

@@ -85,23 +85,27 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 	defer rdb.Close()
 	tr := triage.NewTriager(rules, triage.NewClusters(rdb, 72*time.Hour), router)
 
+	lines, err := readReports(in, *eval)
+	if err != nil {
+		return err
+	}
+	// Live, reports reach triage in the order they arrive, and clusters
+	// keep a window after each: so they are triaged in order of arrival
+	// (a set written or shuffled out of order would otherwise move the
+	// in-process Redis's clock back and forth and expire every cluster),
+	// and printed in the order given.
+	order := make([]int, len(lines))
+	for i := range order {
+		order[i] = i
+	}
+	if !slices.ContainsFunc(lines, func(l numbered) bool { return l.ReceivedAt.IsZero() }) {
+		slices.SortStableFunc(order, func(a, b int) int { return lines[a].ReceivedAt.Compare(lines[b].ReceivedAt) })
+	}
 	ctx := context.Background()
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	out := json.NewEncoder(stdout)
+	results := make([]triage.Result, len(lines))
 	var last time.Time
-	var labelled []triage.Labelled
-	for n := 1; sc.Scan(); n++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var l triageLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
-		}
-		if l.ID == "" {
-			return fmt.Errorf("line %d: id is required", n)
-		}
+	for _, i := range order {
+		l := &lines[i]
 		// The in-process Redis keeps its own clock: move it to each
 		// report's arrival, so cluster windows behave as they did live.
 		if !l.ReceivedAt.IsZero() {
@@ -110,32 +114,59 @@ func triageCommand(args []string, getenv func(string) string, stdin io.Reader, s
 			}
 			last = l.ReceivedAt
 		}
-		t := l.tip()
-		r, err := tr.Triage(ctx, t)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", n, err)
+		if results[i], err = tr.Triage(ctx, l.tip()); err != nil {
+			return fmt.Errorf("line %d: %w", l.n, err)
 		}
-		if *eval {
-			if l.Want == nil {
-				return fmt.Errorf("line %d: -eval needs a \"want\" label", n)
+	}
+	if !*eval {
+		out := json.NewEncoder(stdout)
+		for _, r := range results {
+			if err := out.Encode(r); err != nil {
+				return err
 			}
-			labelled = append(labelled, triage.Labelled{Result: r, WantUrgency: l.Want.Urgency, WantCategory: l.Want.Category, Incident: l.Want.Incident})
-			continue
 		}
-		if err := out.Encode(r); err != nil {
-			return err
-		}
+		return nil
 	}
-	if err := sc.Err(); err != nil {
-		return err
+	labelled := make([]triage.Labelled, len(lines))
+	for i, l := range lines {
+		labelled[i] = triage.Labelled{Result: results[i], WantUrgency: l.Want.Urgency, WantCategory: l.Want.Category, Incident: l.Want.Incident}
 	}
-	if *eval {
-		triage.Score(labelled).Print(stdout)
-		if slices.Contains(rules.LearnedFrom(), filepath.Base(*file)) {
-			fmt.Fprintf(stdout, "\nnote: learned.tsv counted %s: these figures are not of unseen reports\n", filepath.Base(*file))
-		}
+	triage.Score(labelled).Print(stdout)
+	if slices.Contains(rules.LearnedFrom(), filepath.Base(*file)) {
+		fmt.Fprintf(stdout, "\nnote: learned.tsv counted %s: these figures are not of unseen reports\n", filepath.Base(*file))
 	}
 	return nil
+}
+
+// numbered is a report and its line number, for errors.
+type numbered struct {
+	triageLine
+	n int
+}
+
+// readReports reads JSON-lines reports, each with an id and, when labelled
+// is set, a "want" label. Blank lines are skipped.
+func readReports(in io.Reader, labelled bool) ([]numbered, error) {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	var out []numbered
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		l := numbered{n: n}
+		if err := json.Unmarshal(sc.Bytes(), &l.triageLine); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		if l.ID == "" {
+			return nil, fmt.Errorf("line %d: id is required", n)
+		}
+		if labelled && l.Want == nil {
+			return nil, fmt.Errorf("line %d: needs a \"want\" label", n)
+		}
+		out = append(out, l)
+	}
+	return out, sc.Err()
 }
 
 // tip is the report as intake would have stored it.
@@ -152,21 +183,16 @@ func learnCommand(files []string, stdout io.Writer) error {
 	var reports []triage.LabelledTip
 	var from []string
 	for _, name := range files {
-		b, err := os.ReadFile(name)
+		f, err := os.Open(name)
 		if err != nil {
 			return err
 		}
-		for n, line := range bytes.Split(b, []byte("\n")) {
-			if len(bytes.TrimSpace(line)) == 0 {
-				continue
-			}
-			var l triageLine
-			if err := json.Unmarshal(line, &l); err != nil {
-				return fmt.Errorf("%s: line %d: %w", name, n+1, err)
-			}
-			if l.Want == nil {
-				return fmt.Errorf("%s: line %d: -learn needs a \"want\" label", name, n+1)
-			}
+		lines, err := readReports(f, true)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, l := range lines {
 			reports = append(reports, triage.LabelledTip{Tip: l.tip(), Urgency: l.Want.Urgency})
 		}
 		from = append(from, filepath.Base(name))
