@@ -43,9 +43,9 @@ type Learned struct {
 	// paged (high or critical) rather than routine, and that a routine
 	// report is normal rather than low.
 	index   map[string]int32 // word or pair → its place in weights and names
-	weights [][2]float64
+	weights [][kinds]float64
 	names   []string
-	priors  [2]float64 // the same log-odds before any word is read
+	priors  [kinds]float64 // the same log-odds before any word is read
 }
 
 // eachWord calls f with each word of a report, folded, quotation marks
@@ -186,13 +186,19 @@ func ParseLearned(b []byte) (*Learned, error) {
 	odds := func(in, of, notIn, notOf int) float64 {
 		return math.Log((float64(in)+0.5)/float64(of+1)) - math.Log((float64(notIn)+0.5)/float64(notOf+1))
 	}
-	l.priors = [2]float64{math.Log(float64(paged) / float64(routine)), math.Log(float64(normal) / float64(low))}
+	critical, high := l.reports[0], l.reports[1]
+	l.priors = [kinds]float64{
+		math.Log(float64(paged) / float64(routine)),
+		math.Log(float64(normal) / float64(low)),
+		math.Log(float64(critical) / float64(high)),
+	}
 	for f, c := range counts {
 		l.index[f] = int32(len(l.names))
 		l.names = append(l.names, f)
-		l.weights = append(l.weights, [2]float64{
+		l.weights = append(l.weights, [kinds]float64{
 			odds(c[0]+c[1], paged, c[2]+c[3], routine),
 			odds(c[2], normal, c[3], low),
+			odds(c[0], critical, c[1], high),
 		})
 	}
 	return l, nil
@@ -206,13 +212,15 @@ func DefaultLearned() (*Learned, error) { return ParseLearned(defaultLearned) }
 const (
 	pagedNotRoutine = 0
 	normalNotLow    = 1
+	criticalNotHigh = 2
+	kinds           = 3
 )
 
 // reading is what the counts make of one report: its log-odds of each
 // kind, and the known words and pairs it has, each once.
 type reading struct {
 	l     *Learned
-	odds  [2]float64
+	odds  [kinds]float64
 	known []int32
 }
 
@@ -239,8 +247,9 @@ func (l *Learned) read(text string) reading {
 	slices.Sort(r.known)
 	r.known = slices.Compact(r.known) // a report counts once per word, as in Learn
 	for _, i := range r.known {
-		r.odds[0] += l.weights[i][0]
-		r.odds[1] += l.weights[i][1]
+		for k := range kinds {
+			r.odds[k] += l.weights[i][k]
+		}
 	}
 	return r
 }
@@ -284,6 +293,7 @@ func (r *Rules) LearnedFrom() []string {
 type learnedFile struct {
 	Margin          *float64 `yaml:"margin"`
 	MarginOverRules *float64 `yaml:"margin_over_rules"`
+	MarginCritical  *float64 `yaml:"margin_to_critical"`
 	NotWith         []string `yaml:"not_with"`
 }
 
@@ -291,9 +301,10 @@ type learnedFile struct {
 type learnedUse struct {
 	counts *Learned
 	// margin is the log-odds above which a report no level explains is
-	// raised; overRules, one a level rated normal or low.
-	margin, overRules float64
-	notWith           []string
+	// raised; overRules, one a level rated normal or low; toCritical, one
+	// a level rated high, to critical.
+	margin, overRules, toCritical float64
+	notWith                       []string
 }
 
 // anyDenied, in not_with, is any signal mentioned only to be denied.
@@ -301,8 +312,8 @@ const anyDenied = "denied"
 
 // use checks the section against the rules it belongs to.
 func (f *learnedFile) use(r *Rules) (*learnedUse, error) {
-	if f.Margin == nil || f.MarginOverRules == nil {
-		return nil, fmt.Errorf("margin and margin_over_rules are required")
+	if f.Margin == nil || f.MarginOverRules == nil || f.MarginCritical == nil {
+		return nil, fmt.Errorf("margin, margin_over_rules and margin_to_critical are required")
 	}
 	for _, n := range f.NotWith {
 		if n != figureOfSpeech && n != lookAlike && n != anyDenied && r.signals[strings.TrimPrefix(n, deniedPrefix)] == nil {
@@ -313,14 +324,14 @@ func (f *learnedFile) use(r *Rules) (*learnedUse, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &learnedUse{counts: counts, margin: *f.Margin, overRules: *f.MarginOverRules, notWith: f.NotWith}, nil
+	return &learnedUse{counts: counts, margin: *f.Margin, overRules: *f.MarginOverRules, toCritical: *f.MarginCritical, notWith: f.NotWith}, nil
 }
 
-// raise is the second reading of a report the rules rated normal or low
-// (matched: a level said so; else no level explained it). It raises the
-// rating, with its reason, and tells whether it did.
+// raise is the second reading of a report the rules rated high, normal or
+// low (matched: a level said so; else no level explained it). It raises
+// the rating, with its reason, and tells whether it did.
 func (u *learnedUse) raise(out *Rating, text string, found map[string]bool, matched bool) bool {
-	if u == nil || out.Urgency.rank() > Normal.rank() {
+	if u == nil || out.Urgency == Critical {
 		return false
 	}
 	for _, n := range u.notWith {
@@ -335,11 +346,22 @@ func (u *learnedUse) raise(out *Rating, text string, found map[string]bool, matc
 			}
 		}
 	}
+	read := u.counts.read(text)
+	if out.Urgency == High {
+		// Only a concern a rule found, never the counts' own high.
+		if odds := read.odds[criticalNotHigh]; matched && odds > u.toCritical {
+			out.Urgency = Critical
+			out.Reasons = append(out.Reasons, intake.Reason{Rule: "learned",
+				Text:  fmt.Sprintf("the rules rated it high, and its words are far likelier in critical reports than in high ones (log-odds %.1f, raised above %g)", odds, u.toCritical),
+				Words: read.words(criticalNotHigh)})
+			return true
+		}
+		return false
+	}
 	margin, says := u.margin, "no rule explains it"
 	if matched {
 		margin, says = u.overRules, "the rules rated it "+string(out.Urgency)
 	}
-	read := u.counts.read(text)
 	if odds := read.odds[pagedNotRoutine]; odds > margin {
 		out.Urgency = High
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: "learned",

@@ -58,11 +58,16 @@ signals:
   routine:
     says: a question or feedback
     patterns: ['can someone', 'vending machine']
+  rifle:
+    says: a rifle
+    patterns: ['rifle']
 levels:
+  - {urgency: high, any: [rifle]}
   - {urgency: low, any: [routine]}
 learned:
   margin: 6
   margin_over_rules: 14
+  margin_to_critical: 20
   not_with: [routine]
 `
 
@@ -84,10 +89,23 @@ func TestLearnedRaisesWhatNoRuleExplains(t *testing.T) {
 		require.Contains(t, strings.ToLower(got.Reasons[len(got.Reasons)-1].Words), w)
 	}
 
-	// A threat with a day and a weapon is critical only by a rule's
-	// evidence: the counts alone raise it no further than high.
-	threat := r.Rate(triage.Input{Text: "he said he is going to shoot up the school tomorrow with his dad's rifle"})
+	// The counts alone raise a report no further than high: here no
+	// rule knows a word of this threat.
+	threat := r.Rate(triage.Input{Text: "he said he is going to shoot up the school tomorrow with his dad's gun"})
 	require.Equal(t, triage.High, threat.Urgency)
+	require.Equal(t, "learned", threat.Reasons[len(threat.Reasons)-1].Rule)
+
+	// A concern a rule found (a rifle: high) is raised to critical when its
+	// words are far likelier in critical reports than in high ones...
+	critical := r.Rate(triage.Input{Text: "he has his dad's rifle in his car in the parking lot right now and said he is going to shoot up the school at lunch today"})
+	require.Equal(t, triage.Critical, critical.Urgency)
+	require.Equal(t, "rifle", critical.Reasons[0].Rule, "the rule's reason stands")
+	require.Equal(t, "learned", critical.Reasons[len(critical.Reasons)-1].Rule)
+	require.Contains(t, critical.Reasons[len(critical.Reasons)-1].Text, "critical")
+	// ...and stays high when they are not.
+	hunting := r.Rate(triage.Input{Text: "my uncle keeps a rifle locked in a gun safe for deer season"})
+	require.Equal(t, triage.High, hunting.Urgency)
+	require.Len(t, hunting.Reasons, 1)
 
 	// What the rules call routine stays as the rules rated it, whatever
 	// its other words.
@@ -104,7 +122,7 @@ func TestLearnedRaisesWhatNoRuleExplains(t *testing.T) {
 }
 
 func TestLearnedOffWithoutItsSection(t *testing.T) {
-	r, err := triage.ParseRules([]byte(strings.Replace(learnedRules, "learned:\n  margin: 6\n  margin_over_rules: 14\n  not_with: [routine]\n", "", 1)))
+	r, err := triage.ParseRules([]byte(strings.Replace(learnedRules, "learned:\n  margin: 6\n  margin_over_rules: 14\n  margin_to_critical: 20\n  not_with: [routine]\n", "", 1)))
 	require.NoError(t, err)
 	got := r.Rate(triage.Input{Text: "Mr. Dale the band teacher keeps texting a girl in my class late at night and told her not to tell her parents"})
 	require.Equal(t, triage.Low, got.Urgency)

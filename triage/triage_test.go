@@ -155,7 +155,7 @@ func TestParseRulesRejectsMistakes(t *testing.T) {
 		"denied unknown": "signals: {a: {says: x, patterns: [b]}}\nlevels: [{urgency: high, any: ['denied:nope']}]",
 		"category rule":  "signals: {a: {says: x, patterns: [b]}}\ncategories: [{category: aliens, any: [a]}]",
 		"empty level":    "signals: {a: {says: x, patterns: [b]}}\nlevels: [{urgency: high, none: [a]}]",
-		"learned signal": "signals: {a: {says: x, patterns: [b]}}\nlearned: {margin: 6, margin_over_rules: 9, not_with: [nope]}",
+		"learned signal": "signals: {a: {says: x, patterns: [b]}}\nlearned: {margin: 6, margin_over_rules: 9, margin_to_critical: 20, not_with: [nope]}",
 		"learned margin": "signals: {a: {says: x, patterns: [b]}}\nlearned: {not_with: [a]}",
 	} {
 		_, err := triage.ParseRules([]byte(src))
