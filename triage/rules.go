@@ -569,7 +569,7 @@ func newWordStarts(text string) *wordStarts {
 	ws := &wordStarts{}
 	var count [256]int32
 	for i := 0; i < len(text); i++ {
-		if i == 0 || !wordChar(text[:i]) {
+		if wordStartAt(text, i) {
 			count[text[i]]++
 		}
 	}
@@ -579,13 +579,35 @@ func newWordStarts(text string) *wordStarts {
 	ws.at = make([]int32, ws.from[256])
 	next := ws.from
 	for i := 0; i < len(text); i++ {
-		if i == 0 || !wordChar(text[:i]) {
+		if wordStartAt(text, i) {
 			ws.at[next[text[i]]] = int32(i)
 			next[text[i]]++
 		}
 	}
 	return ws
 }
+
+// wordStartAt tells whether a match may start at text[i]: at the text's
+// start or after a byte that ends no word. An ASCII byte before i is
+// read as itself, anything else as wordChar reads it.
+func wordStartAt(text string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	if c := text[i-1]; c < utf8.RuneSelf {
+		return !asciiWord[c]
+	}
+	return !wordChar(text[:i])
+}
+
+// asciiWord holds the ASCII bytes wordChar counts: letters, digits, '_'.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		r := rune(c)
+		t[c] = r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
+	}
+	return t
+}()
 
 // byte answers the word starts where text has c.
 func (ws *wordStarts) byte(c byte) []int32 { return ws.at[ws.from[c]:ws.from[c+1]] }
@@ -796,15 +818,33 @@ func joinMatches(text string, ms [][]int) string {
 // text-speak and common misspellings spelt out ("rn" → "right now",
 // "sucide" → "suicide"), so that rules are written once in plain words.
 func (r *Rules) normalize(text string) string {
-	words := strings.FieldsFunc(fold(text), func(c rune) bool {
-		return unicode.IsSpace(c)
-	})
+	folded := fold(text)
+	out := make([]byte, 0, len(folded)+16)
 	var buf []byte
-	for i, w := range words {
-		w = unquote(w)
-		words[i] = w
-		core := strings.TrimFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '@' && c != '_' })
+	first := true
+	for len(folded) > 0 {
+		// The next word, as strings.FieldsFunc(unicode.IsSpace) splits:
+		// spaces skipped, then up to the next space.
+		w, ascii, rest := nextWord(folded)
+		folded = rest
+		if w == "" {
+			break
+		}
+		if !first {
+			out = append(out, ' ')
+		}
+		first = false
+		if !ascii || strings.ContainsAny(w, "'\"") {
+			w = unquote(w)
+		}
+		var core string
+		if ascii {
+			core = trimASCII(w)
+		} else {
+			core = strings.TrimFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '@' && c != '_' })
+		}
 		if core == "" {
+			out = append(out, w...)
 			continue
 		}
 		fixed, ok := r.spelling[core]
@@ -812,11 +852,77 @@ func (r *Rules) normalize(text string) string {
 			fixed, ok = r.nearWord(core, &buf)
 		}
 		if ok {
-			words[i] = strings.Replace(w, core, fixed, 1)
+			i := strings.Index(w, core)
+			out = append(append(append(out, w[:i]...), fixed...), w[i+len(core):]...)
+			continue
 		}
+		out = append(out, w...)
 	}
-	return strings.Join(words, " ")
+	return string(out)
 }
+
+// nextWord splits the first word off s, as strings.FieldsFunc with
+// unicode.IsSpace does: w is "" when s holds only spaces. ascii tells
+// whether w is all ASCII.
+func nextWord(s string) (w string, ascii bool, rest string) {
+	i := 0
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !asciiSpace[c] {
+				break
+			}
+			i++
+			continue
+		}
+		c, n := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsSpace(c) {
+			break
+		}
+		i += n
+	}
+	start := i
+	ascii = true
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				break
+			}
+			i++
+			continue
+		}
+		c, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(c) {
+			break
+		}
+		ascii = false
+		i += n
+	}
+	return s[start:i], ascii, s[i:]
+}
+
+// asciiSpace holds the ASCII bytes unicode.IsSpace counts.
+var asciiSpace = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = unicode.IsSpace(rune(c))
+	}
+	return t
+}()
+
+// trimASCII is, for an ASCII word, normalize's strings.TrimFunc: what is
+// left when everything but letters, digits, '@' and '_' is trimmed off
+// both ends.
+func trimASCII(w string) string {
+	i, j := 0, len(w)
+	for i < j && !asciiCore(w[i]) {
+		i++
+	}
+	for j > i && !asciiCore(w[j-1]) {
+		j--
+	}
+	return w[i:j]
+}
+
+func asciiCore(c byte) bool { return asciiWord[c] || c == '@' }
 
 // unquote takes quotation marks off a word: he said 'wait till thursday'
 // is read as he said wait till thursday, so that patterns see the words. An

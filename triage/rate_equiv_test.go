@@ -1,0 +1,112 @@
+package triage
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The fast paths of normalize and newWordStarts (ASCII read byte by byte)
+// give what the plain versions they replaced give, on the labelled sets,
+// on hostile strings and on random mixes of ASCII, accents, spaces,
+// quotes and broken UTF-8.
+func TestFastPathsMatchPlainVersions(t *testing.T) {
+	r, err := DefaultRules()
+	require.NoError(t, err)
+	texts := append(bodies(t, "testdata/corpus.jsonl", "testdata/heldout.jsonl", "testdata/blind.jsonl"), blns(t)...)
+	rnd := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "Z", "é", "e\u0301", " ", "  ", "\t", "\n", "\u00a0", "\u2003", "\u0085", "'", "\"", "“", "”", "«", "»", "\u2019",
+		"`", ".", ",", "@", "_", "1", "sucide", "rn", "knif", "kill", "gun", "\xc3", "\xa9", "\xff", "ñ", "ß", "İ", "K", "x", "'em", "don't"}
+	for range 20000 {
+		var b strings.Builder
+		for range rnd.IntN(12) {
+			b.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		texts = append(texts, b.String())
+	}
+	for _, text := range texts {
+		got := r.normalize(text)
+		require.Equal(t, r.plainNormalize(text), got, "normalize %q", text)
+		for _, s := range []string{text, got} {
+			require.Equal(t, plainWordStarts(s), newWordStarts(s), "word starts of %q", s)
+		}
+	}
+}
+
+// Rating never panics, whatever the text: every string of the Big List of
+// Naughty Strings is rated.
+func TestRateHostileStrings(t *testing.T) {
+	r, err := DefaultRules()
+	require.NoError(t, err)
+	for _, s := range blns(t) {
+		for _, text := range []string{s, "he said " + s + " he will bring a gun tomorrow", s + " " + s} {
+			got := r.Rate(Input{Text: text})
+			require.NotEmpty(t, got.Urgency, "%q", text)
+		}
+	}
+}
+
+// blns reads the Big List of Naughty Strings.
+func blns(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile("../web/testdata/blns.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	require.NoError(t, json.Unmarshal(raw, &out))
+	require.Greater(t, len(out), 500)
+	return out
+}
+
+// plainNormalize is normalize as it was before its ASCII fast paths.
+func (r *Rules) plainNormalize(text string) string {
+	words := strings.FieldsFunc(fold(text), func(c rune) bool {
+		return unicode.IsSpace(c)
+	})
+	var buf []byte
+	for i, w := range words {
+		w = unquote(w)
+		words[i] = w
+		core := strings.TrimFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '@' && c != '_' })
+		if core == "" {
+			continue
+		}
+		fixed, ok := r.spelling[core]
+		if !ok {
+			fixed, ok = r.nearWord(core, &buf)
+		}
+		if ok {
+			words[i] = strings.Replace(w, core, fixed, 1)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// plainWordStarts is newWordStarts as it was before its ASCII fast path.
+func plainWordStarts(text string) *wordStarts {
+	ws := &wordStarts{}
+	var count [256]int32
+	for i := 0; i < len(text); i++ {
+		if i == 0 || !wordChar(text[:i]) {
+			count[text[i]]++
+		}
+	}
+	for c := range 256 {
+		ws.from[c+1] = ws.from[c] + count[c]
+	}
+	ws.at = make([]int32, ws.from[256])
+	next := ws.from
+	for i := 0; i < len(text); i++ {
+		if i == 0 || !wordChar(text[:i]) {
+			ws.at[next[text[i]]] = int32(i)
+			next[text[i]]++
+		}
+	}
+	return ws
+}
