@@ -33,7 +33,9 @@ func TestFastPathsMatchPlainVersions(t *testing.T) {
 		got := r.normalize(text)
 		require.Equal(t, r.plainNormalize(text), got, "normalize %q", text)
 		for _, s := range []string{text, got} {
-			require.Equal(t, plainWordStarts(s), newWordStarts(s), "word starts of %q", s)
+			want, got := plainWordStarts(s), newWordStarts(s)
+			require.Equal(t, want.from, got.from, "word starts of %q", s)
+			require.Equal(t, want.at, append([]int32{}, got.at...), "word starts of %q", s)
 		}
 	}
 }
@@ -109,4 +111,36 @@ func plainWordStarts(text string) *wordStarts {
 		}
 	}
 	return ws
+}
+
+// The patterns Rate tries are those hits lets through, listed; each
+// signal's patterns are consecutive, as matches looks them up; and the
+// scratch memory is left clean for the next report.
+func TestTriedIsWhatHitsLetsThrough(t *testing.T) {
+	r, err := DefaultRules()
+	require.NoError(t, err)
+	for _, ps := range append([][]int{r.hyperbole, r.harmless}, func() (out [][]int) {
+		for _, s := range r.signals {
+			out = append(out, s.pats)
+		}
+		return out
+	}()...) {
+		for i := 1; i < len(ps); i++ {
+			require.Equal(t, ps[i-1]+1, ps[i])
+		}
+	}
+	sc := r.getScratch()
+	for _, body := range append(bodies(t, "testdata/corpus.jsonl", "testdata/heldout.jsonl"), blns(t)...) {
+		text := r.normalize(body)
+		hit := r.hits(text)
+		var want []int32
+		for p := range r.pats {
+			if hit[p] == r.need[p] {
+				want = append(want, int32(p))
+			}
+		}
+		require.Equal(t, want, r.tried(text, sc), "%q", text)
+		require.Equal(t, make([]uint8, len(r.lits)), sc.has)
+		require.Equal(t, make([]uint8, len(r.pats)), sc.hit)
+	}
 }

@@ -66,6 +66,8 @@ type Rules struct {
 	need             []uint8    // per pattern, how many literal sets must all be in a report for it to be tried
 	setPats          [][]int32  // per literal set, the patterns that need it
 	gate             *gate      // which literal sets a report has
+	always           []int32    // patterns with no literal sets: tried on every report
+	scratch          sync.Pool  // *scratch, one Rate call's working memory
 	lits             [][]string // the literal sets, while parsing
 	levels           []level
 	byDefault        Urgency // when no level holds
@@ -273,6 +275,11 @@ func ParseRules(b []byte) (*Rules, error) {
 		}
 	}
 	r.gate = newGate(r.lits)
+	for p, n := range r.need {
+		if n == 0 {
+			r.always = append(r.always, int32(p))
+		}
+	}
 	r.compiled = make([]compiled, len(r.pats))
 	known := func(where string, c condition) error {
 		if len(c.All)+len(c.Any) == 0 {
@@ -467,16 +474,20 @@ func alternatives(p string) []string {
 	return out
 }
 
-// matches finds the matches of patterns ps that the gate let through (hit),
-// leftmost first and not overlapping, as one alternation of them would.
-// Each is [start, end, word start, word end].
-func (r *Rules) matches(text string, ws *wordStarts, ps []int, hit []uint8) [][]int {
+// matches finds the matches of patterns ps that the gate let through
+// (tried, ascending), leftmost first and not overlapping, as one
+// alternation of them would. Each is [start, end, word start, word end].
+// ps is a signal's or list's patterns, consecutive as compile numbers them.
+func (r *Rules) matches(text string, ws *wordStarts, ps []int, tried []int32) [][]int {
+	if len(ps) == 0 {
+		return nil
+	}
+	lo, _ := slices.BinarySearch(tried, int32(ps[0]))
+	hi, _ := slices.BinarySearch(tried, int32(ps[len(ps)-1])+1)
 	var out [][]int
 	sorted := true
-	for _, p := range ps {
-		if hit[p] != r.need[p] {
-			continue
-		}
+	for _, p32 := range tried[lo:hi] {
+		p := int(p32)
 		var locs [][]int
 		if r.prefixes[p] != nil || r.firsts[p] != nil {
 			locs = r.findAnchored(text, ws, p)
@@ -512,7 +523,8 @@ func (r *Rules) matches(text string, ws *wordStarts, ps []int, hit []uint8) [][]
 // pattern's would: leftmost first, not overlapping, the word boundary
 // before a match included in it.
 func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
-	var starts []int
+	starts := ws.starts[:0]
+	defer func() { ws.starts = starts[:0] }()
 	if first := r.firsts[p]; first != nil {
 		for _, i := range ws.at {
 			if first.has(text[i]) {
@@ -560,13 +572,20 @@ func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 // text's start and each byte after one that ends no word, grouped by the
 // byte there: a pattern's first words are looked up, not searched for.
 type wordStarts struct {
-	at   []int32    // grouped by their byte, in order within each group
-	from [257]int32 // at[from[c]:from[c+1]] hold byte c
+	at     []int32    // grouped by their byte, in order within each group
+	from   [257]int32 // at[from[c]:from[c+1]] hold byte c
+	starts []int      // findAnchored's buffer, kept between calls
 }
 
 // newWordStarts finds text's word starts.
 func newWordStarts(text string) *wordStarts {
 	ws := &wordStarts{}
+	ws.find(text)
+	return ws
+}
+
+// find finds text's word starts, in place of those of the text before.
+func (ws *wordStarts) find(text string) {
 	var count [256]int32
 	for i := 0; i < len(text); i++ {
 		if wordStartAt(text, i) {
@@ -576,7 +595,7 @@ func newWordStarts(text string) *wordStarts {
 	for c := range 256 {
 		ws.from[c+1] = ws.from[c] + count[c]
 	}
-	ws.at = make([]int32, ws.from[256])
+	ws.at = slices.Grow(ws.at[:0], int(ws.from[256]))[:ws.from[256]]
 	next := ws.from
 	for i := 0; i < len(text); i++ {
 		if wordStartAt(text, i) {
@@ -584,7 +603,6 @@ func newWordStarts(text string) *wordStarts {
 			next[text[i]]++
 		}
 	}
-	return ws
 }
 
 // wordStartAt tells whether a match may start at text[i]: at the text's
@@ -637,22 +655,25 @@ type Input struct {
 func (r *Rules) Rate(in Input) Rating {
 	text := r.normalize(in.Text)
 	var out Rating
-	hit := r.hits(text)
-	ws := newWordStarts(text)
+	sc := r.getScratch()
+	defer r.scratch.Put(sc)
+	tried := r.tried(text, sc)
+	ws := &sc.ws
+	ws.find(text)
 	// Only the figure of speech itself is taken out: a real threat in the
 	// same report is still read.
 	found := map[string]bool{}
-	if m := r.matches(text, ws, r.hyperbole, hit); len(m) > 0 {
+	if m := r.matches(text, ws, r.hyperbole, tried); len(m) > 0 {
 		found[figureOfSpeech] = true
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: figureOfSpeech, Text: "figure of speech, not counted as a threat", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
-		ws = newWordStarts(text)
+		ws.find(text)
 	}
-	if m := r.harmlessMatches(text, ws, hit); len(m) > 0 {
+	if m := r.harmlessMatches(text, ws, tried); len(m) > 0 {
 		found[lookAlike] = true
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: lookAlike, Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
-		ws = newWordStarts(text)
+		ws.find(text)
 	}
 	// The words of a denied statement are denied with it: in "he wasn't
 	// going to bring a gun", the gun is no more there than the bringing.
@@ -668,7 +689,7 @@ func (r *Rules) Rate(in Input) Rating {
 	for _, name := range r.order {
 		s := r.signals[name]
 		var kept, negated [][]int
-		for _, loc := range r.matches(text, ws, s.pats, hit) {
+		for _, loc := range r.matches(text, ws, s.pats, tried) {
 			if s.negatable && (r.negatedAt(text, loc[2], s.reach) || inDenied(loc)) {
 				negated = append(negated, loc)
 			} else {
@@ -762,8 +783,8 @@ func (l level) holds(found map[string]bool) bool {
 
 // harmlessMatches are the look-alikes in text, but for one right after a
 // word that makes it real ("mass shooting videos" are not a video shoot).
-func (r *Rules) harmlessMatches(text string, ws *wordStarts, hit []uint8) [][]int {
-	return slices.DeleteFunc(r.matches(text, ws, r.harmless, hit), func(m []int) bool {
+func (r *Rules) harmlessMatches(text string, ws *wordStarts, tried []int32) [][]int {
+	return slices.DeleteFunc(r.matches(text, ws, r.harmless, tried), func(m []int) bool {
 		before := strings.Fields(text[:m[2]])
 		return len(before) > 0 && r.notHarmlessAfter[strings.Trim(before[len(before)-1], ".,;:!?\"'()")]
 	})
@@ -784,6 +805,48 @@ func (r *Rules) hits(text string) []uint8 {
 		}
 	}
 	return hit
+}
+
+// scratch is one Rate call's working memory, kept between calls so that
+// rating allocates little: has and hit are all zero between calls.
+type scratch struct {
+	has    []uint8 // per literal set, whether the text has one of its words
+	hit    []uint8 // per pattern, how many of its literal sets the text has
+	marked []int32 // the literal sets marked in has
+	tried  []int32 // the patterns the gate lets through, ascending
+	ws     wordStarts
+}
+
+func (r *Rules) getScratch() *scratch {
+	if sc, ok := r.scratch.Get().(*scratch); ok {
+		return sc
+	}
+	return &scratch{has: make([]uint8, len(r.lits)), hit: make([]uint8, len(r.pats))}
+}
+
+// tried lists, ascending, the patterns the gate lets through for this
+// text, as hits would have them: those whose literal sets all have a word
+// in the text, and those with none. It leaves sc's has and hit zero.
+func (r *Rules) tried(text string, sc *scratch) []int32 {
+	sc.marked = r.gate.markList(text, sc.has, sc.marked[:0])
+	tried := append(sc.tried[:0], r.always...)
+	for _, set := range sc.marked {
+		sc.has[set] = 0
+		for _, p := range r.setPats[set] {
+			sc.hit[p]++
+			if sc.hit[p] == r.need[p] {
+				tried = append(tried, p)
+			}
+		}
+	}
+	for _, set := range sc.marked {
+		for _, p := range r.setPats[set] {
+			sc.hit[p] = 0
+		}
+	}
+	slices.Sort(tried)
+	sc.tried = tried
+	return tried
 }
 
 // blank replaces the matches (figures of speech, look-alikes) with a
