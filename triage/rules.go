@@ -56,19 +56,21 @@ var defaultRules []byte
 // read why a tip got its rating, and extend the rules without code.
 type Rules struct {
 	signals          map[string]*signal
-	order            []string   // signal names in file order, so reasons are stable
-	hyperbole        []int      // patterns of figures of speech
-	harmless         []int      // patterns of look-alikes: "glue gun", "photo shoot", "fire drill"
-	pats             []string   // per pattern, the folded alternative it matches
-	compiled         []compiled // per pattern, its regexps, made when first tried
-	prefixes         [][]string // per pattern, the words every match starts with, if known
-	firsts           []*byteSet // per pattern without prefixes, the bytes every match starts with, if known
-	need             []uint8    // per pattern, how many literal sets must all be in a report for it to be tried
-	setPats          [][]int32  // per literal set, the patterns that need it
-	gate             *gate      // which literal sets a report has
-	always           []int32    // patterns with no literal sets: tried on every report
-	scratch          sync.Pool  // *scratch, one Rate call's working memory
-	lits             [][]string // the literal sets, while parsing
+	order            []string       // signal names in file order, so reasons are stable
+	sigs             []*signal      // the signals in that order
+	ids              map[string]int // what levels name → its place in found (see sayID)
+	hyperbole        []int          // patterns of figures of speech
+	harmless         []int          // patterns of look-alikes: "glue gun", "photo shoot", "fire drill"
+	pats             []string       // per pattern, the folded alternative it matches
+	compiled         []compiled     // per pattern, its regexps, made when first tried
+	prefixes         [][]string     // per pattern, the words every match starts with, if known
+	firsts           []*byteSet     // per pattern without prefixes, the bytes every match starts with, if known
+	need             []uint8        // per pattern, how many literal sets must all be in a report for it to be tried
+	setPats          [][]int32      // per literal set, the patterns that need it
+	gate             *gate          // which literal sets a report has
+	always           []int32        // patterns with no literal sets: tried on every report
+	scratch          sync.Pool      // *scratch, one Rate call's working memory
+	lits             [][]string     // the literal sets, while parsing
 	levels           []level
 	byDefault        Urgency // when no level holds
 	categories       []level // category rules: the first that holds names the category
@@ -84,6 +86,7 @@ type Rules struct {
 }
 
 type signal struct {
+	name      string
 	says      string
 	category  string
 	pats      []int // indices into Rules.pats
@@ -100,6 +103,33 @@ type level struct {
 	all      []string
 	any      []string
 	none     []string
+	// The same as places in what Rate found, a slice rather than a map.
+	allID, anyID, noneID []int
+}
+
+// Rate notes what it found by place, not by name: the look-alikes and
+// figures of speech first, then each signal, said and denied, in order.
+const (
+	hyperboleID = iota
+	harmlessID
+	firstSignalID
+)
+
+func sayID(signal int) int    { return firstSignalID + 2*signal }
+func deniedID(signal int) int { return firstSignalID + 2*signal + 1 }
+
+// withIDs fills in the places of the names l's condition uses, which
+// ParseRules has checked are known.
+func (l level) withIDs(ids map[string]int) level {
+	place := func(names []string) []int {
+		out := make([]int, len(names))
+		for i, n := range names {
+			out[i] = ids[n]
+		}
+		return out
+	}
+	l.allID, l.anyID, l.noneID = place(l.all), place(l.any), place(l.none)
+	return l
 }
 
 // deniedPrefix names, in levels and categories, a signal that was mentioned
@@ -258,8 +288,9 @@ func ParseRules(b []byte) (*Rules, error) {
 		if reach <= 0 {
 			reach = 3
 		}
-		r.signals[name] = &signal{says: sf.Says, category: sf.Category, pats: pats, negatable: sf.Negatable == nil || *sf.Negatable, reach: reach}
+		r.signals[name] = &signal{name: name, says: sf.Says, category: sf.Category, pats: pats, negatable: sf.Negatable == nil || *sf.Negatable, reach: reach}
 		r.order = append(r.order, name)
+		r.sigs = append(r.sigs, r.signals[name])
 	}
 	for what, dst := range map[string]*[]int{"hyperbole": &r.hyperbole, "harmless": &r.harmless} {
 		src := f.Hyper
@@ -295,6 +326,11 @@ func ParseRules(b []byte) (*Rules, error) {
 		}
 		return nil
 	}
+	r.ids = map[string]int{figureOfSpeech: hyperboleID, lookAlike: harmlessID}
+	for i, name := range r.order {
+		r.ids[name] = sayID(i)
+		r.ids[deniedPrefix+name] = deniedID(i)
+	}
 	r.byDefault = cmp.Or(f.Default, Low)
 	if r.byDefault.rank() == 0 {
 		return nil, fmt.Errorf("triage: rules: default: unknown urgency %q", f.Default)
@@ -306,7 +342,7 @@ func ParseRules(b []byte) (*Rules, error) {
 		if err := known(fmt.Sprintf("level %d", i+1), l); err != nil {
 			return nil, err
 		}
-		r.levels = append(r.levels, level{urgency: l.Urgency, all: l.All, any: l.Any, none: l.None})
+		r.levels = append(r.levels, level{urgency: l.Urgency, all: l.All, any: l.Any, none: l.None}.withIDs(r.ids))
 	}
 	for i, c := range f.Categories {
 		if !intake.KnownCategory(c.Category) {
@@ -315,7 +351,7 @@ func ParseRules(b []byte) (*Rules, error) {
 		if err := known(fmt.Sprintf("category rule %d", i+1), c); err != nil {
 			return nil, err
 		}
-		r.categories = append(r.categories, level{category: c.Category, all: c.All, any: c.Any, none: c.None})
+		r.categories = append(r.categories, level{category: c.Category, all: c.All, any: c.Any, none: c.None}.withIDs(r.ids))
 	}
 	for name, s := range r.signals {
 		if s.category != "" && !intake.KnownCategory(s.category) {
@@ -662,15 +698,16 @@ func (r *Rules) Rate(in Input) Rating {
 	ws.find(text)
 	// Only the figure of speech itself is taken out: a real threat in the
 	// same report is still read.
-	found := map[string]bool{}
+	found := sc.found
+	clear(found)
 	if m := r.matches(text, ws, r.hyperbole, tried); len(m) > 0 {
-		found[figureOfSpeech] = true
+		found[hyperboleID] = true
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: figureOfSpeech, Text: "figure of speech, not counted as a threat", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
 		ws.find(text)
 	}
 	if m := r.harmlessMatches(text, ws, tried); len(m) > 0 {
-		found[lookAlike] = true
+		found[harmlessID] = true
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: lookAlike, Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
 		ws.find(text)
@@ -686,8 +723,8 @@ func (r *Rules) Rate(in Input) Rating {
 		}
 		return false
 	}
-	for _, name := range r.order {
-		s := r.signals[name]
+	for i, s := range r.sigs {
+		name := s.name
 		var kept, negated [][]int
 		for _, loc := range r.matches(text, ws, s.pats, tried) {
 			if s.negatable && (r.negatedAt(text, loc[2], s.reach) || inDenied(loc)) {
@@ -698,11 +735,11 @@ func (r *Rules) Rate(in Input) Rating {
 		}
 		denied = append(denied, negated...)
 		if len(negated) > 0 && len(kept) == 0 {
-			found[deniedPrefix+name] = true
+			found[deniedID(i)] = true
 			out.Reasons = append(out.Reasons, intake.Reason{Rule: "negated", Text: s.says + ", but denied (not counted as said)", Words: joinMatches(text, negated)})
 		}
 		if m := kept; len(m) > 0 {
-			found[name] = true
+			found[sayID(i)] = true
 			out.Reasons = append(out.Reasons, intake.Reason{Rule: name, Text: s.says, Words: joinMatches(text, m)})
 			if out.Category == "" && s.category != "" {
 				out.Category = s.category
@@ -759,21 +796,21 @@ func noLevel(u Urgency) string {
 	return "no rule matched; routine"
 }
 
-func (l level) holds(found map[string]bool) bool {
-	for _, n := range l.none {
+func (l level) holds(found []bool) bool {
+	for _, n := range l.noneID {
 		if found[n] {
 			return false
 		}
 	}
-	for _, n := range l.all {
+	for _, n := range l.allID {
 		if !found[n] {
 			return false
 		}
 	}
-	if len(l.any) == 0 {
-		return len(l.all) > 0
+	if len(l.anyID) == 0 {
+		return len(l.allID) > 0
 	}
-	for _, n := range l.any {
+	for _, n := range l.anyID {
 		if found[n] {
 			return true
 		}
@@ -815,13 +852,14 @@ type scratch struct {
 	marked []int32 // the literal sets marked in has
 	tried  []int32 // the patterns the gate lets through, ascending
 	ws     wordStarts
+	found  []bool // what Rate found, by place (see sayID)
 }
 
 func (r *Rules) getScratch() *scratch {
 	if sc, ok := r.scratch.Get().(*scratch); ok {
 		return sc
 	}
-	return &scratch{has: make([]uint8, len(r.lits)), hit: make([]uint8, len(r.pats))}
+	return &scratch{has: make([]uint8, len(r.lits)), hit: make([]uint8, len(r.pats)), found: make([]bool, sayID(len(r.sigs)))}
 }
 
 // tried lists, ascending, the patterns the gate lets through for this
@@ -888,7 +926,7 @@ func (r *Rules) normalize(text string) string {
 	for len(folded) > 0 {
 		// The next word, as strings.FieldsFunc(unicode.IsSpace) splits:
 		// spaces skipped, then up to the next space.
-		w, ascii, rest := nextWord(folded)
+		w, ascii, quoted, rest := nextWord(folded)
 		folded = rest
 		if w == "" {
 			break
@@ -897,7 +935,7 @@ func (r *Rules) normalize(text string) string {
 			out = append(out, ' ')
 		}
 		first = false
-		if !ascii || strings.ContainsAny(w, "'\"") {
+		if !ascii || quoted {
 			w = unquote(w)
 		}
 		var core string
@@ -926,8 +964,8 @@ func (r *Rules) normalize(text string) string {
 
 // nextWord splits the first word off s, as strings.FieldsFunc with
 // unicode.IsSpace does: w is "" when s holds only spaces. ascii tells
-// whether w is all ASCII.
-func nextWord(s string) (w string, ascii bool, rest string) {
+// whether w is all ASCII, quoted whether it has a ' or a ".
+func nextWord(s string) (w string, ascii, quoted bool, rest string) {
 	i := 0
 	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
@@ -950,6 +988,7 @@ func nextWord(s string) (w string, ascii bool, rest string) {
 			if asciiSpace[c] {
 				break
 			}
+			quoted = quoted || c == '\'' || c == '"'
 			i++
 			continue
 		}
@@ -960,7 +999,7 @@ func nextWord(s string) (w string, ascii bool, rest string) {
 		ascii = false
 		i += n
 	}
-	return s[start:i], ascii, s[i:]
+	return s[start:i], ascii, quoted, s[i:]
 }
 
 // asciiSpace holds the ASCII bytes unicode.IsSpace counts.
