@@ -65,6 +65,7 @@ type Rules struct {
 	compiled         []compiled     // per pattern, its regexps, made when first tried
 	prefixes         [][]string     // per pattern, the words every match starts with, if known
 	firsts           []*byteSet     // per pattern without prefixes, the bytes every match starts with, if known
+	spans            []span         // per pattern, how long its matches can be
 	need             []uint8        // per pattern, how many literal sets must all be in a report for it to be tried
 	setPats          [][]int32      // per literal set, the patterns that need it
 	gate             *gate          // which literal sets a report has
@@ -411,6 +412,7 @@ func (r *Rules) compile(ps []string) ([]int, error) {
 		}
 		i := len(r.pats)
 		r.pats = append(r.pats, folded)
+		r.spans = append(r.spans, spanOf(firstGroup(tree)))
 		re := simplified(firstGroup(tree))
 		pre := prefixes(re)
 		r.prefixes = append(r.prefixes, pre)
@@ -472,6 +474,7 @@ func firstGroup(re *syntax.Regexp) *syntax.Regexp {
 type compiled struct {
 	scanOnce, anchoredOnce sync.Once
 	scan, anchored         *regexp.Regexp
+	prog                   *btProg // anchored's program, for backtrack; nil if it cannot run it
 }
 
 // scan is pattern p's regexp for FindAll over a whole text. compile
@@ -486,8 +489,31 @@ func (r *Rules) scan(p int) *regexp.Regexp {
 // first bytes.
 func (r *Rules) anchored(p int) *regexp.Regexp {
 	c := &r.compiled[p]
-	c.anchoredOnce.Do(func() { c.anchored = regexp.MustCompile(anchoredExpr(r.pats[p], notWord)) })
+	r.makeAnchored(p)
 	return c.anchored
+}
+
+// anchoredProg is anchored's program, as regexp.Compile makes it, when
+// backtrack can run it.
+func (r *Rules) anchoredProg(p int) *btProg {
+	r.makeAnchored(p)
+	return r.compiled[p].prog
+}
+
+func (r *Rules) makeAnchored(p int) {
+	c := &r.compiled[p]
+	c.anchoredOnce.Do(func() {
+		expr := anchoredExpr(r.pats[p], notWord)
+		c.anchored = regexp.MustCompile(expr)
+		tree, err := syntax.Parse(expr, syntax.Perl)
+		if err != nil {
+			return
+		}
+		prog, err := syntax.Compile(tree.Simplify())
+		if err == nil && backtrackable(prog) {
+			c.prog = newBtProg(prog)
+		}
+	})
 }
 
 // alternatives splits a pattern that is a list of alternatives ("{self_injury}"
@@ -579,7 +605,15 @@ func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 		return nil
 	}
 	slices.Sort(starts)
-	re := r.anchored(p)
+	re, prog := r.anchored(p), r.anchoredProg(p)
+	// The pattern reads no further than its longest match and the rune
+	// after it, for the word boundary: the text cut there gives the
+	// same matches (none reaches the cut, where "$" would match), and
+	// backtrack then marks fewer places visited.
+	limit := len(text)
+	if sp := r.spans[p]; sp.known() {
+		limit = sp.bytes(ws.run) + utf8.UTFMax
+	}
 	var out [][]int
 	end := -1 // where the last match ended, its boundary included
 	for k, s := range starts {
@@ -594,8 +628,15 @@ func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 		if from < end || s == 0 && end >= 0 {
 			continue
 		}
-		loc := re.FindStringSubmatchIndex(text[s:])
-		if loc == nil {
+		in := text[s:min(len(text), s+limit)]
+		var loc []int
+		if prog != nil && len(prog.prog.Inst)*(len(in)+1) <= maxBacktrackBits {
+			l, ok := backtrack(prog, in)
+			if !ok {
+				continue
+			}
+			loc = l[:]
+		} else if loc = re.FindStringSubmatchIndex(in); loc == nil {
 			continue
 		}
 		out = append(out, []int{from, s + loc[1], s + loc[2], s + loc[3]})
@@ -611,6 +652,7 @@ type wordStarts struct {
 	at     []int32    // grouped by their byte, in order within each group
 	from   [257]int32 // at[from[c]:from[c+1]] hold byte c
 	starts []int      // findAnchored's buffer, kept between calls
+	run    int        // the longest run of bytes other than ' ', for spans
 }
 
 // newWordStarts finds text's word starts.
@@ -623,6 +665,7 @@ func newWordStarts(text string) *wordStarts {
 // find finds text's word starts, in place of those of the text before.
 func (ws *wordStarts) find(text string) {
 	var count [256]int32
+	ws.run = longestRun(text)
 	for i := 0; i < len(text); i++ {
 		if wordStartAt(text, i) {
 			count[text[i]]++
