@@ -11,13 +11,16 @@ import (
 // rules' patterns with a word list in them are, on its NFA, which steps
 // every thread of a long alternation over each byte; smaller programs run
 // on its backtracker, several times faster. backtrack is that backtracker,
-// (regexp/backtrack.go, followed step for step) for a program of any size
-// anchored at the start of its text, where findAnchored uses it: it
-// explores the same paths in the same order, so it finds the match the
-// regexp finds, leftmost-first, with the same submatches. Like Go's it
-// visits each (instruction, position) once, so its cost is bounded by the
-// program's size times the text's length; the text findAnchored gives it
-// is cut to the longest match the pattern can make.
+// followed step for step, for a program of any size anchored at the start
+// of its text, where findAnchored uses it: it explores the same paths in
+// the same order, so it finds the match the regexp finds, leftmost-first,
+// with the same submatches. Like Go's it visits each (instruction,
+// position) once, so its cost is bounded by the program's size times the
+// text's length; the text findAnchored gives it is cut to the longest
+// match the pattern can make.
+//
+// Adapted from Go's regexp/backtrack.go: Copyright The Go Authors, under
+// Go's BSD-style license.
 
 // maxBacktrackBits bounds the visited set, one bit per instruction and
 // position: a longer text goes to Go's regexp.
@@ -76,9 +79,7 @@ func newBtProg(prog *syntax.Prog) *btProg {
 			case syntax.InstRune:
 				addRunes(set, inst)
 			case syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
-				for c := range 256 {
-					set.add(c)
-				}
+				set[0], set[1], set[2], set[3] = ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)
 			default: // empty-width, match, anything else: anything goes
 				*set = btSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0), 1}
 			}
@@ -94,9 +95,7 @@ func addRune(set *btSet, r rune) {
 		set.add(int(r))
 		return
 	}
-	for c := utf8.RuneSelf; c < 256; c++ {
-		set.add(c)
-	}
+	set[2], set[3] = ^uint64(0), ^uint64(0) // 0x80 to 0xff
 }
 
 // addRunes adds the bytes the runes an instruction matches start with, as
