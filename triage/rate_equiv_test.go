@@ -144,3 +144,50 @@ func TestTriedIsWhatHitsLetsThrough(t *testing.T) {
 		require.Equal(t, make([]uint8, len(r.pats)), sc.hit)
 	}
 }
+
+// nearWord, which skips the look-ups its filter rules out, corrects what
+// looking every candidate up corrects.
+func TestNearWordFilterLosesNothing(t *testing.T) {
+	r, err := DefaultRules()
+	require.NoError(t, err)
+	plain := func(w string) (string, bool) {
+		if len(w) < 5 || r.vocabulary[w] {
+			return "", false
+		}
+		if v, ok := r.slips[w]; ok {
+			return v, true
+		}
+		for i := 0; i < len(w) && len(w)-1 >= 5; i++ {
+			if i == len(w)-1 && (w[i] == 's' || w[i] == 'd') {
+				continue
+			}
+			if b := w[:i] + w[i+1:]; r.vocabulary[b] {
+				return b, true
+			}
+		}
+		return "", false
+	}
+	words := strings.Fields(strings.Join(append(bodies(t, "testdata/corpus.jsonl", "testdata/heldout.jsonl"), blns(t)...), " "))
+	rnd := rand.New(rand.NewPCG(7, 8))
+	for v := range r.vocabulary {
+		for i := 0; i <= len(v); i++ {
+			words = append(words, v[:i]+string(rune('a'+rnd.IntN(26)))+v[i:], v) // a letter too many
+			if i < len(v) {
+				words = append(words, v[:i]+v[i:i+1]+v[i:]) // doubled
+			}
+		}
+	}
+	var buf []byte
+	corrected := 0
+	for _, w := range words {
+		w = fold(w)
+		want, wantOK := plain(w)
+		got, ok := r.nearWord(w, &buf)
+		require.Equal(t, wantOK, ok, w)
+		require.Equal(t, want, got, w)
+		if ok {
+			corrected++
+		}
+	}
+	require.Greater(t, corrected, 100)
+}

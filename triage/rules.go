@@ -78,6 +78,7 @@ type Rules struct {
 	floor            map[string]Urgency
 	spelling         map[string]string // text-speak and misspellings → the words rules use
 	vocabulary       map[string]bool   // words a one-letter slip is corrected to
+	nearKeys         *[1024]uint64     // a filter of the vocabulary for nearWord: see nearKey
 	slips            map[string]string // a vocabulary word with a letter left out or two swapped → the word
 	negation         map[string]bool   // words that, just before a signal, cancel it
 	notDenial        map[string]bool   // words that, after a negation, make it no denial ("not joking")
@@ -264,6 +265,13 @@ func ParseRules(b []byte) (*Rules, error) {
 	}
 	for _, w := range f.Vocabulary {
 		r.addSlips(fold(w))
+	}
+	r.nearKeys = new([1024]uint64)
+	for w := range r.vocabulary {
+		if n := len(w); n >= 4 {
+			k := nearKey(n, w[0], w[1], w[n-2], w[n-1])
+			r.nearKeys[k/64] |= 1 << (k % 64)
+		}
 	}
 	for _, w := range f.Negation {
 		r.negation[fold(w)] = true
@@ -1121,6 +1129,18 @@ func (r *Rules) nearWord(w string, buf *[]byte) (string, bool) {
 		if i == len(w)-1 && (w[i] == 's' || w[i] == 'd') {
 			continue // an ending, not a slip: "overdosed" is not "overdose"
 		}
+		// The word without w[i] is looked up only if a vocabulary word
+		// has its length and its first and last two bytes.
+		at := func(j int) byte {
+			if j < i {
+				return w[j]
+			}
+			return w[j+1]
+		}
+		n := len(w) - 1
+		if k := nearKey(n, at(0), at(1), at(n-2), at(n-1)); r.nearKeys[k/64]&(1<<(k%64)) == 0 {
+			continue
+		}
 		b := append(append((*buf)[:0], w[:i]...), w[i+1:]...)
 		*buf = b
 		if r.vocabulary[string(b)] {
@@ -1128,6 +1148,14 @@ func (r *Rules) nearWord(w string, buf *[]byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// nearKey hashes a word's length and its first and last two bytes to
+// one of 65536 bits.
+func nearKey(n int, a, b, y, z byte) uint32 {
+	h := uint32(n)*0x9e3779b1 ^ uint32(a)<<24 ^ uint32(b)<<16 ^ uint32(y)<<8 ^ uint32(z)
+	h *= 0x85ebca6b
+	return (h ^ h>>15) & 0xffff
 }
 
 // addSlips records the slips nearWord looks up whole for a vocabulary word:
