@@ -583,25 +583,6 @@ func newGate(pats [][]string) *gate {
 	return g
 }
 
-// markList is mark that also appends to marked each set it marks, once:
-// hit[p] must be 0 for every set p not in marked.
-func (g *gate) markList(text string, hit []uint8, marked []int32) []int32 {
-	class, next, nsym, report := &g.class, g.next, g.nsym, g.report
-	n := int32(0)
-	for i := 0; i < len(text); i++ {
-		n = next[int(n)*nsym+int(class[text[i]])]
-		for o := report[n]; o != 0; o = g.dict[o] {
-			for _, p := range g.out[g.outAt[o]:g.outAt[o+1]] {
-				if hit[p] == 0 {
-					hit[p] = 1
-					marked = append(marked, p)
-				}
-			}
-		}
-	}
-	return marked
-}
-
 // mark sets hit[p] for every set p one of whose literals is in text.
 func (g *gate) mark(text string, hit []uint8) {
 	// Locals, so that writing hit does not reload the automaton per byte.

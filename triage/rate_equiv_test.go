@@ -191,3 +191,27 @@ func TestNearWordFilterLosesNothing(t *testing.T) {
 	}
 	require.Greater(t, corrected, 100)
 }
+
+// The built-in rules' gate marks a literal set exactly when a plain search
+// finds one of its words in the report, digits read as zeros.
+func TestGateMarksWhatSearchingFinds(t *testing.T) {
+	r, err := DefaultRules()
+	require.NoError(t, err)
+	has := make([]uint8, len(r.lits))
+	for _, body := range append(bodies(t, "testdata/corpus.jsonl")[:300], blns(t)[:200]...) {
+		text := r.normalize(body)
+		clear(has)
+		r.gate.mark(text, has)
+		zeros := digitsAsZero(text)
+		for set, lits := range r.lits {
+			want := uint8(0)
+			for _, l := range lits {
+				if strings.Contains(zeros, l) {
+					want = 1
+					break
+				}
+			}
+			require.Equal(t, want, has[set], "set %q in %q", lits, text)
+		}
+	}
+}

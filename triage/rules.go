@@ -67,7 +67,7 @@ type Rules struct {
 	firsts           []*byteSet     // per pattern without prefixes, the bytes every match starts with, if known
 	spans            []span         // per pattern, how long its matches can be
 	need             []uint8        // per pattern, how many literal sets must all be in a report for it to be tried
-	setPats          [][]int32      // per literal set, the patterns that need it
+	setPat           []int32        // per literal set, the pattern that needs it
 	gate             *gate          // which literal sets a report has
 	always           []int32        // patterns with no literal sets: tried on every report
 	scratch          sync.Pool      // *scratch, one Rate call's working memory
@@ -434,7 +434,7 @@ func (r *Rules) compile(ps []string) ([]int, error) {
 			sets = sets[:255]
 		}
 		for _, set := range sets {
-			r.setPats = append(r.setPats, []int32{int32(i)})
+			r.setPat = append(r.setPat, int32(i))
 			r.lits = append(r.lits, set)
 		}
 		r.need = append(r.need, uint8(len(sets)))
@@ -887,9 +887,7 @@ func (r *Rules) hits(text string) []uint8 {
 	r.gate.mark(text, has)
 	for set, h := range has {
 		if h != 0 {
-			for _, p := range r.setPats[set] {
-				hit[p]++
-			}
+			hit[r.setPat[set]]++
 		}
 	}
 	return hit
@@ -917,24 +915,37 @@ func (r *Rules) getScratch() *scratch {
 // text, as hits would have them: those whose literal sets all have a word
 // in the text, and those with none. It leaves sc's has and hit zero.
 func (r *Rules) tried(text string, sc *scratch) []int32 {
-	sc.marked = r.gate.markList(text, sc.has, sc.marked[:0])
+	// The gate's walk (gate.mark), counting each set's pattern as the set
+	// is first marked.
+	g := r.gate
+	class, next, nsym, report, dict, outAt, out := &g.class, g.next, g.nsym, g.report, g.dict, g.outAt, g.out
+	has, hit, need, setPat := sc.has, sc.hit, r.need, r.setPat
+	marked := sc.marked[:0]
 	tried := append(sc.tried[:0], r.always...)
-	for _, set := range sc.marked {
-		sc.has[set] = 0
-		for _, p := range r.setPats[set] {
-			sc.hit[p]++
-			if sc.hit[p] == r.need[p] {
-				tried = append(tried, p)
+	n := int32(0)
+	for i := 0; i < len(text); i++ {
+		n = next[int(n)*nsym+int(class[text[i]])]
+		for o := report[n]; o != 0; o = dict[o] {
+			for _, set := range out[outAt[o]:outAt[o+1]] {
+				if has[set] != 0 {
+					continue
+				}
+				has[set] = 1
+				marked = append(marked, set)
+				p := setPat[set]
+				hit[p]++
+				if hit[p] == need[p] {
+					tried = append(tried, p)
+				}
 			}
 		}
 	}
-	for _, set := range sc.marked {
-		for _, p := range r.setPats[set] {
-			sc.hit[p] = 0
-		}
+	for _, set := range marked {
+		has[set] = 0
+		hit[setPat[set]] = 0
 	}
 	slices.Sort(tried)
-	sc.tried = tried
+	sc.marked, sc.tried = marked, tried
 	return tried
 }
 
@@ -971,7 +982,8 @@ func joinMatches(text string, ms [][]int) string {
 // "sucide" → "suicide"), so that rules are written once in plain words.
 func (r *Rules) normalize(text string) string {
 	folded := fold(text)
-	out := make([]byte, 0, len(folded)+16)
+	var out strings.Builder // its String does not copy
+	out.Grow(len(folded) + 16)
 	var buf []byte
 	first := true
 	for len(folded) > 0 {
@@ -983,7 +995,7 @@ func (r *Rules) normalize(text string) string {
 			break
 		}
 		if !first {
-			out = append(out, ' ')
+			out.WriteByte(' ')
 		}
 		first = false
 		if !ascii || quoted {
@@ -996,7 +1008,7 @@ func (r *Rules) normalize(text string) string {
 			core = strings.TrimFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '@' && c != '_' })
 		}
 		if core == "" {
-			out = append(out, w...)
+			out.WriteString(w)
 			continue
 		}
 		fixed, ok := r.spelling[core]
@@ -1005,12 +1017,14 @@ func (r *Rules) normalize(text string) string {
 		}
 		if ok {
 			i := strings.Index(w, core)
-			out = append(append(append(out, w[:i]...), fixed...), w[i+len(core):]...)
+			out.WriteString(w[:i])
+			out.WriteString(fixed)
+			out.WriteString(w[i+len(core):])
 			continue
 		}
-		out = append(out, w...)
+		out.WriteString(w)
 	}
-	return string(out)
+	return out.String()
 }
 
 // nextWord splits the first word off s, as strings.FieldsFunc with
