@@ -603,8 +603,10 @@ func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 		}
 	}
 	for _, w := range r.prefixes[p] {
+		// The second byte is compared first, in line: it rules most
+		// word starts out without a call.
 		for _, i := range ws.byte(w[0]) {
-			if strings.HasPrefix(text[i:], w) {
+			if j := int(i) + 1; (len(w) < 2 || j < len(text) && text[j] == w[1]) && strings.HasPrefix(text[i:], w) {
 				starts = append(starts, int(i))
 			}
 		}
