@@ -96,7 +96,7 @@ func TestAnchoredFindsWhatScanningFinds(t *testing.T) {
 	for _, body := range texts {
 		text := r.normalize(body)
 		for p := range r.pats {
-			if r.prefixes[p] == nil && r.firsts[p] == nil {
+			if !r.anchorable(p) {
 				continue
 			}
 			anchored++
@@ -160,7 +160,7 @@ func TestBacktrackFindsWhatRegexpFinds(t *testing.T) {
 		hit := r.hits(text)
 		ws := newWordStarts(text)
 		for p := range r.pats {
-			if hit[p] != r.need[p] || r.prefixes[p] == nil && r.firsts[p] == nil {
+			if hit[p] != r.need[p] || !r.anchorable(p) {
 				continue
 			}
 			re, prog := r.anchored(p), r.anchoredProg(p)
@@ -215,7 +215,7 @@ func TestEveryPatternCompiles(t *testing.T) {
 	require.NoError(t, err)
 	for p := range r.pats {
 		require.NotNil(t, r.scan(p), r.pats[p])
-		if r.prefixes[p] != nil || r.firsts[p] != nil {
+		if r.anchorable(p) {
 			require.NotNil(t, r.anchored(p), r.pats[p])
 		}
 	}

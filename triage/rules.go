@@ -559,7 +559,7 @@ func (r *Rules) matches(text string, ws *wordStarts, ps []int, tried []int32) []
 	for _, p32 := range tried[lo:hi] {
 		p := int(p32)
 		var locs [][]int
-		if r.prefixes[p] != nil || r.firsts[p] != nil {
+		if r.anchorable(p) {
 			locs = r.findAnchored(text, ws, p)
 		} else {
 			locs = r.scan(p).FindAllStringSubmatchIndex(text, -1)
@@ -586,6 +586,15 @@ func (r *Rules) matches(text string, ws *wordStarts, ps []int, tried []int32) []
 	return kept
 }
 
+// anchorable tells whether findAnchored can find pattern p's matches: it
+// is tried where its first words or bytes start a word, or, not knowing
+// those, at every word start, which needs every match to be one byte or
+// more, as it is where a word of the gate's (two bytes or more) is in
+// every match.
+func (r *Rules) anchorable(p int) bool {
+	return r.prefixes[p] != nil || r.firsts[p] != nil || r.need[p] > 0
+}
+
 // findAnchored is FindAllStringSubmatchIndex for a pattern whose matches
 // start with known words or bytes: it tries the pattern only where one of
 // them starts a word, anchored there, so a long pattern costs the length
@@ -595,6 +604,11 @@ func (r *Rules) matches(text string, ws *wordStarts, ps []int, tried []int32) []
 func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 	starts := ws.starts[:0]
 	defer func() { ws.starts = starts[:0] }()
+	if r.prefixes[p] == nil && r.firsts[p] == nil {
+		for _, i := range ws.at { // every word start
+			starts = append(starts, int(i))
+		}
+	}
 	if first := r.firsts[p]; first != nil {
 		for _, i := range ws.at {
 			if first.has(text[i]) {
