@@ -215,3 +215,54 @@ func TestGateMarksWhatSearchingFinds(t *testing.T) {
 		}
 	}
 }
+
+// negatedAt, reading an ASCII clause's words back one at a time, says
+// what negatedIn, splitting the clause into a list, says.
+func TestNegatedAtMatchesPlainVersion(t *testing.T) {
+	r, err := DefaultRules()
+	require.NoError(t, err)
+	plain := func(text string, i, reach int) bool {
+		start := strings.LastIndexAny(text[:i], ".,;:!?()\"\n")
+		return r.negatedIn(text[start+1:i], reach)
+	}
+	var texts []string
+	for _, body := range append(bodies(t, "testdata/corpus.jsonl", "testdata/heldout.jsonl"), blns(t)...) {
+		texts = append(texts, r.normalize(body))
+	}
+	var words []string
+	for w := range r.negation {
+		words = append(words, w)
+	}
+	for w := range r.notDenial {
+		words = append(words, w)
+	}
+	for w := range r.clauseEnd {
+		words = append(words, w)
+	}
+	for w := range r.filler {
+		words = append(words, w)
+	}
+	words = append(words, "don't", "'not'", "isn't", "he", "gun", "'", "''", "--", "x1y", "Not", ",", ".", "é", "\xc3")
+	rnd := rand.New(rand.NewPCG(9, 10))
+	for range 3000 {
+		var b strings.Builder
+		for range rnd.IntN(10) {
+			b.WriteString(words[rnd.IntN(len(words))])
+			b.WriteString([]string{" ", " ", "  ", "-", "'"}[rnd.IntN(5)])
+		}
+		texts = append(texts, b.String())
+	}
+	denied := 0
+	for _, text := range texts {
+		for i := 0; i <= len(text); i++ {
+			for _, reach := range []int{1, 3, 4} {
+				want := plain(text, i, reach)
+				require.Equal(t, want, r.negatedAt(text, i, reach), "%q at %d, reach %d", text, i, reach)
+				if want {
+					denied++
+				}
+			}
+		}
+	}
+	require.Greater(t, denied, 1000)
+}

@@ -1216,6 +1216,50 @@ func (r *Rules) addSlips(v string) {
 func (r *Rules) negatedAt(text string, i, reach int) bool {
 	start := strings.LastIndexAny(text[:i], ".,;:!?()\"\n")
 	clause := text[start+1 : i]
+	for k := 0; k < len(clause); k++ {
+		if clause[k] >= utf8.RuneSelf {
+			return r.negatedIn(clause, reach)
+		}
+	}
+	// An ASCII clause: its words (letters and apostrophes) are read back
+	// from i one at a time, as negatedIn reads them from its list, up to
+	// the last clause_end word.
+	var next string // the word after this one, if any
+	counted := 0
+	end := len(clause)
+	for {
+		for end > 0 && !asciiNegWord(clause[end-1]) {
+			end--
+		}
+		if end == 0 {
+			return false
+		}
+		b := end
+		for b > 0 && asciiNegWord(clause[b-1]) {
+			b--
+		}
+		word := clause[b:end]
+		end = b
+		if r.clauseEnd[word] || counted >= reach {
+			return false
+		}
+		w := strings.Trim(word, "'")
+		if !r.filler[w] {
+			counted++
+		}
+		if (r.negation[w] || strings.HasSuffix(w, "n't")) && !(next != "" && r.notDenial[strings.Trim(next, "'")]) {
+			return true
+		}
+		next = word
+	}
+}
+
+// asciiNegWord tells whether an ASCII byte is part of a word for negatedAt:
+// a letter or an apostrophe.
+func asciiNegWord(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '\'' }
+
+// negatedIn is negatedAt for any clause, ASCII or not.
+func (r *Rules) negatedIn(clause string, reach int) bool {
 	before := strings.FieldsFunc(clause, func(c rune) bool { return !unicode.IsLetter(c) && c != '\'' })
 	for j := len(before) - 1; j >= 0; j-- {
 		if r.clauseEnd[before[j]] {
