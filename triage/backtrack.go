@@ -253,7 +253,16 @@ func (b *btState) try(text string, pc uint32, pos int) bool {
 				pc = inst.Arg
 				goto CheckAndLoop
 			}
-			b.push(pc, pos, true)
+			// A branch that cannot read the next byte fails at once,
+			// touching nothing: in a word list, go straight on to the
+			// next alternative, or do not come back for one that fails.
+			if !b.reads(inst.Out, pos) {
+				pc = inst.Arg
+				goto CheckAndLoop
+			}
+			if b.reads(inst.Arg, pos) {
+				b.push(pc, pos, true)
+			}
 			pc = inst.Out
 			goto CheckAndLoop
 		case syntax.InstAltMatch:
