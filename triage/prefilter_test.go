@@ -3,11 +3,13 @@ package triage
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -84,11 +86,17 @@ func TestAnchoredFindsWhatScanningFinds(t *testing.T) {
 	require.NoError(t, err)
 	texts := append([]string{"will kill will kill", "i will kill you, he will kill them", "x will kill y"},
 		bodies(t, "testdata/corpus.jsonl", "testdata/heldout.jsonl")...)
+	// findAnchored gives a bounded pattern only as much text as its
+	// longest match: long words, accents and hostile strings test the bound.
+	texts = append(texts, blns(t)...)
+	for _, body := range bodies(t, "testdata/blind.jsonl") {
+		texts = append(texts, strings.ReplaceAll(body, " a ", " ññññññññññññññññññññññ-aaaaaaaaaaaaaaaaaa_éé "))
+	}
 	anchored := 0
 	for _, body := range texts {
 		text := r.normalize(body)
 		for p := range r.pats {
-			if r.prefixes[p] == nil && r.firsts[p] == nil {
+			if !r.anchorable(p) {
 				continue
 			}
 			anchored++
@@ -100,6 +108,85 @@ func TestAnchoredFindsWhatScanningFinds(t *testing.T) {
 		}
 	}
 	require.Positive(t, anchored)
+}
+
+// findAnchored cuts the text a bounded pattern reads to its longest match
+// and the rune after it ("\w+" counts as the text's longest word) and
+// runs backtrack on it: it finds what scanning finds, at the bound too.
+func TestAnchoredBoundFindsWhatScanningFinds(t *testing.T) {
+	pats := []string{`ab\w+ c`, `ab(?: \w+){0,2} c`, `ab[\wé']+`, `abx{2,3}`, `ab(?:é|x)?`, `ab(?:[^ ]*)c`, `ab\w*`, `ab.{0,3}c`, `ab.*c`,
+		`ab(?:\w+ ){1,2}c`, `ab(?:x|xé|é)(?:c|\b)`, `ab\bc?`, `ab(?i:k)`, `ab(?:[^a-z])`, `ab(?:x*)*c`, `ab(x)?(é)?`}
+	yaml := "signals: {"
+	for i, p := range pats {
+		q, err := json.Marshal(p)
+		require.NoError(t, err)
+		yaml += fmt.Sprintf("s%d: {says: x, patterns: [%s]}, ", i, q)
+	}
+	r, err := ParseRules([]byte(yaml + "}"))
+	require.NoError(t, err)
+	rnd := rand.New(rand.NewPCG(5, 6))
+	pieces := []string{"ab", "ab", "a", "b", "c", "x", "é", "'", " ", " ", "-", "\xc3", "\xa9", "_", "ñ", "K", "k", "\u212a", "\ufffd"}
+	for range 20000 {
+		var b strings.Builder
+		for range rnd.IntN(16) {
+			b.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		text := b.String()
+		for p := range r.pats {
+			require.NotNil(t, r.prefixes[p], r.pats[p])
+			var want [][]int
+			for _, loc := range r.scan(p).FindAllStringSubmatchIndex(text, -1) {
+				want = append(want, loc[:4])
+			}
+			require.Equal(t, want, r.findAnchored(text, newWordStarts(text), p), "%q on %q", r.pats[p], text)
+		}
+	}
+}
+
+// backtrack finds what Go's regexp finds, for every pattern the gate lets
+// through, at every word start of every report of the labelled sets and
+// of hostile strings, on the text cut to the pattern's span as
+// findAnchored cuts it or not cut at all.
+func TestBacktrackFindsWhatRegexpFinds(t *testing.T) {
+	r, err := DefaultRules()
+	require.NoError(t, err)
+	texts := blns(t)
+	for _, set := range []string{"corpus", "heldout", "blind", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8"} {
+		texts = append(texts, bodies(t, "testdata/"+set+".jsonl")...)
+	}
+	calls, matched := 0, 0
+	for _, body := range texts {
+		text := r.normalize(body)
+		hit := r.hits(text)
+		ws := newWordStarts(text)
+		for p := range r.pats {
+			if hit[p] != r.need[p] || !r.anchorable(p) {
+				continue
+			}
+			re, prog := r.anchored(p), r.anchoredProg(p)
+			require.NotNil(t, prog, r.pats[p])
+			limit := len(text)
+			if sp := r.spans[p]; sp.known() {
+				limit = sp.bytes(ws.run) + utf8.UTFMax
+			}
+			for _, s := range ws.at {
+				want := re.FindStringSubmatchIndex(text[s:])
+				for _, in := range []string{text[s:], text[s:min(len(text), int(s)+limit)]} {
+					loc, ok := backtrack(prog, in)
+					calls++
+					if want == nil {
+						require.False(t, ok, "%q on %q", r.pats[p], in)
+						continue
+					}
+					matched++
+					require.True(t, ok, "%q on %q", r.pats[p], in)
+					require.Equal(t, want[:4], loc[:], "%q on %q", r.pats[p], in)
+				}
+			}
+		}
+	}
+	require.Greater(t, matched, 1000)
+	t.Logf("%d calls, %d matched", calls, matched)
 }
 
 // The regexps are compiled when first tried, so what would make one fail
@@ -128,7 +215,7 @@ func TestEveryPatternCompiles(t *testing.T) {
 	require.NoError(t, err)
 	for p := range r.pats {
 		require.NotNil(t, r.scan(p), r.pats[p])
-		if r.prefixes[p] != nil || r.firsts[p] != nil {
+		if r.anchorable(p) {
 			require.NotNil(t, r.anchored(p), r.pats[p])
 		}
 	}

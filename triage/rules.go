@@ -56,23 +56,29 @@ var defaultRules []byte
 // read why a tip got its rating, and extend the rules without code.
 type Rules struct {
 	signals          map[string]*signal
-	order            []string   // signal names in file order, so reasons are stable
-	hyperbole        []int      // patterns of figures of speech
-	harmless         []int      // patterns of look-alikes: "glue gun", "photo shoot", "fire drill"
-	pats             []string   // per pattern, the folded alternative it matches
-	compiled         []compiled // per pattern, its regexps, made when first tried
-	prefixes         [][]string // per pattern, the words every match starts with, if known
-	firsts           []*byteSet // per pattern without prefixes, the bytes every match starts with, if known
-	need             []uint8    // per pattern, how many literal sets must all be in a report for it to be tried
-	setPats          [][]int32  // per literal set, the patterns that need it
-	gate             *gate      // which literal sets a report has
-	lits             [][]string // the literal sets, while parsing
+	order            []string       // signal names in file order, so reasons are stable
+	sigs             []*signal      // the signals in that order
+	ids              map[string]int // what levels name → its place in found (see sayID)
+	hyperbole        []int          // patterns of figures of speech
+	harmless         []int          // patterns of look-alikes: "glue gun", "photo shoot", "fire drill"
+	pats             []string       // per pattern, the folded alternative it matches
+	compiled         []compiled     // per pattern, its regexps, made when first tried
+	prefixes         [][]string     // per pattern, the words every match starts with, if known
+	firsts           []*byteSet     // per pattern without prefixes, the bytes every match starts with, if known
+	spans            []span         // per pattern, how long its matches can be
+	need             []uint8        // per pattern, how many literal sets must all be in a report for it to be tried
+	setPat           []int32        // per literal set, the pattern that needs it
+	gate             *gate          // which literal sets a report has
+	always           []int32        // patterns with no literal sets: tried on every report
+	scratch          sync.Pool      // *scratch, one Rate call's working memory
+	lits             [][]string     // the literal sets, while parsing
 	levels           []level
 	byDefault        Urgency // when no level holds
 	categories       []level // category rules: the first that holds names the category
 	floor            map[string]Urgency
 	spelling         map[string]string // text-speak and misspellings → the words rules use
 	vocabulary       map[string]bool   // words a one-letter slip is corrected to
+	nearKeys         *[1024]uint64     // a filter of the vocabulary for nearWord: see nearKey
 	slips            map[string]string // a vocabulary word with a letter left out or two swapped → the word
 	negation         map[string]bool   // words that, just before a signal, cancel it
 	notDenial        map[string]bool   // words that, after a negation, make it no denial ("not joking")
@@ -83,6 +89,7 @@ type Rules struct {
 }
 
 type signal struct {
+	name      string
 	says      string
 	category  string
 	pats      []int // indices into Rules.pats
@@ -99,6 +106,33 @@ type level struct {
 	all      []string
 	any      []string
 	none     []string
+	// The same as places in what Rate found, a slice rather than a map.
+	allID, anyID, noneID []int
+}
+
+// Rate notes what it found by place, not by name: the look-alikes and
+// figures of speech first, then each signal, said and denied, in order.
+const (
+	hyperboleID = iota
+	harmlessID
+	firstSignalID
+)
+
+func sayID(signal int) int    { return firstSignalID + 2*signal }
+func deniedID(signal int) int { return firstSignalID + 2*signal + 1 }
+
+// withIDs fills in the places of the names l's condition uses, which
+// ParseRules has checked are known.
+func (l level) withIDs(ids map[string]int) level {
+	place := func(names []string) []int {
+		out := make([]int, len(names))
+		for i, n := range names {
+			out[i] = ids[n]
+		}
+		return out
+	}
+	l.allID, l.anyID, l.noneID = place(l.all), place(l.any), place(l.none)
+	return l
 }
 
 // deniedPrefix names, in levels and categories, a signal that was mentioned
@@ -234,6 +268,13 @@ func ParseRules(b []byte) (*Rules, error) {
 	for _, w := range f.Vocabulary {
 		r.addSlips(fold(w))
 	}
+	r.nearKeys = new([1024]uint64)
+	for w := range r.vocabulary {
+		if n := len(w); n >= 4 {
+			k := nearKey(n, w[0], w[1], w[n-2], w[n-1])
+			r.nearKeys[k/64] |= 1 << (k % 64)
+		}
+	}
 	for _, w := range f.Negation {
 		r.negation[fold(w)] = true
 	}
@@ -258,8 +299,9 @@ func ParseRules(b []byte) (*Rules, error) {
 		if reach <= 0 {
 			reach = 3
 		}
-		r.signals[name] = &signal{says: sf.Says, category: sf.Category, pats: pats, negatable: sf.Negatable == nil || *sf.Negatable, reach: reach}
+		r.signals[name] = &signal{name: name, says: sf.Says, category: sf.Category, pats: pats, negatable: sf.Negatable == nil || *sf.Negatable, reach: reach}
 		r.order = append(r.order, name)
+		r.sigs = append(r.sigs, r.signals[name])
 	}
 	for what, dst := range map[string]*[]int{"hyperbole": &r.hyperbole, "harmless": &r.harmless} {
 		src := f.Hyper
@@ -275,6 +317,11 @@ func ParseRules(b []byte) (*Rules, error) {
 		}
 	}
 	r.gate = newGate(r.lits)
+	for p, n := range r.need {
+		if n == 0 {
+			r.always = append(r.always, int32(p))
+		}
+	}
 	r.compiled = make([]compiled, len(r.pats))
 	known := func(where string, c condition) error {
 		if len(c.All)+len(c.Any) == 0 {
@@ -290,6 +337,11 @@ func ParseRules(b []byte) (*Rules, error) {
 		}
 		return nil
 	}
+	r.ids = map[string]int{figureOfSpeech: hyperboleID, lookAlike: harmlessID}
+	for i, name := range r.order {
+		r.ids[name] = sayID(i)
+		r.ids[deniedPrefix+name] = deniedID(i)
+	}
 	r.byDefault = cmp.Or(f.Default, Low)
 	if r.byDefault.rank() == 0 {
 		return nil, fmt.Errorf("triage: rules: default: unknown urgency %q", f.Default)
@@ -301,7 +353,7 @@ func ParseRules(b []byte) (*Rules, error) {
 		if err := known(fmt.Sprintf("level %d", i+1), l); err != nil {
 			return nil, err
 		}
-		r.levels = append(r.levels, level{urgency: l.Urgency, all: l.All, any: l.Any, none: l.None})
+		r.levels = append(r.levels, level{urgency: l.Urgency, all: l.All, any: l.Any, none: l.None}.withIDs(r.ids))
 	}
 	for i, c := range f.Categories {
 		if !intake.KnownCategory(c.Category) {
@@ -310,7 +362,7 @@ func ParseRules(b []byte) (*Rules, error) {
 		if err := known(fmt.Sprintf("category rule %d", i+1), c); err != nil {
 			return nil, err
 		}
-		r.categories = append(r.categories, level{category: c.Category, all: c.All, any: c.Any, none: c.None})
+		r.categories = append(r.categories, level{category: c.Category, all: c.All, any: c.Any, none: c.None}.withIDs(r.ids))
 	}
 	for name, s := range r.signals {
 		if s.category != "" && !intake.KnownCategory(s.category) {
@@ -376,6 +428,7 @@ func (r *Rules) compile(ps []string) ([]int, error) {
 		}
 		i := len(r.pats)
 		r.pats = append(r.pats, folded)
+		r.spans = append(r.spans, spanOf(firstGroup(tree)))
 		re := simplified(firstGroup(tree))
 		pre := prefixes(re)
 		r.prefixes = append(r.prefixes, pre)
@@ -389,7 +442,7 @@ func (r *Rules) compile(ps []string) ([]int, error) {
 			sets = sets[:255]
 		}
 		for _, set := range sets {
-			r.setPats = append(r.setPats, []int32{int32(i)})
+			r.setPat = append(r.setPat, int32(i))
 			r.lits = append(r.lits, set)
 		}
 		r.need = append(r.need, uint8(len(sets)))
@@ -437,6 +490,7 @@ func firstGroup(re *syntax.Regexp) *syntax.Regexp {
 type compiled struct {
 	scanOnce, anchoredOnce sync.Once
 	scan, anchored         *regexp.Regexp
+	prog                   *btProg // anchored's program, for backtrack; nil if it cannot run it
 }
 
 // scan is pattern p's regexp for FindAll over a whole text. compile
@@ -451,8 +505,31 @@ func (r *Rules) scan(p int) *regexp.Regexp {
 // first bytes.
 func (r *Rules) anchored(p int) *regexp.Regexp {
 	c := &r.compiled[p]
-	c.anchoredOnce.Do(func() { c.anchored = regexp.MustCompile(anchoredExpr(r.pats[p], notWord)) })
+	r.makeAnchored(p)
 	return c.anchored
+}
+
+// anchoredProg is anchored's program, as regexp.Compile makes it, when
+// backtrack can run it.
+func (r *Rules) anchoredProg(p int) *btProg {
+	r.makeAnchored(p)
+	return r.compiled[p].prog
+}
+
+func (r *Rules) makeAnchored(p int) {
+	c := &r.compiled[p]
+	c.anchoredOnce.Do(func() {
+		expr := anchoredExpr(r.pats[p], notWord)
+		c.anchored = regexp.MustCompile(expr)
+		tree, err := syntax.Parse(expr, syntax.Perl)
+		if err != nil {
+			return
+		}
+		prog, err := syntax.Compile(tree.Simplify())
+		if err == nil && backtrackable(prog) {
+			c.prog = newBtProg(prog)
+		}
+	})
 }
 
 // alternatives splits a pattern that is a list of alternatives ("{self_injury}"
@@ -475,18 +552,22 @@ func alternatives(p string) []string {
 	return out
 }
 
-// matches finds the matches of patterns ps that the gate let through (hit),
-// leftmost first and not overlapping, as one alternation of them would.
-// Each is [start, end, word start, word end].
-func (r *Rules) matches(text string, ws *wordStarts, ps []int, hit []uint8) [][]int {
+// matches finds the matches of patterns ps that the gate let through
+// (tried, ascending), leftmost first and not overlapping, as one
+// alternation of them would. Each is [start, end, word start, word end].
+// ps is a signal's or list's patterns, consecutive as compile numbers them.
+func (r *Rules) matches(text string, ws *wordStarts, ps []int, tried []int32) [][]int {
+	if len(ps) == 0 {
+		return nil
+	}
+	lo, _ := slices.BinarySearch(tried, int32(ps[0]))
+	hi, _ := slices.BinarySearch(tried, int32(ps[len(ps)-1])+1)
 	var out [][]int
 	sorted := true
-	for _, p := range ps {
-		if hit[p] != r.need[p] {
-			continue
-		}
+	for _, p32 := range tried[lo:hi] {
+		p := int(p32)
 		var locs [][]int
-		if r.prefixes[p] != nil || r.firsts[p] != nil {
+		if r.anchorable(p) {
 			locs = r.findAnchored(text, ws, p)
 		} else {
 			locs = r.scan(p).FindAllStringSubmatchIndex(text, -1)
@@ -513,6 +594,15 @@ func (r *Rules) matches(text string, ws *wordStarts, ps []int, hit []uint8) [][]
 	return kept
 }
 
+// anchorable tells whether findAnchored can find pattern p's matches: it
+// is tried where its first words or bytes start a word, or, not knowing
+// those, at every word start, which needs every match to be one byte or
+// more, as it is where a word of the gate's (two bytes or more) is in
+// every match.
+func (r *Rules) anchorable(p int) bool {
+	return r.prefixes[p] != nil || r.firsts[p] != nil || r.need[p] > 0
+}
+
 // findAnchored is FindAllStringSubmatchIndex for a pattern whose matches
 // start with known words or bytes: it tries the pattern only where one of
 // them starts a word, anchored there, so a long pattern costs the length
@@ -520,7 +610,13 @@ func (r *Rules) matches(text string, ws *wordStarts, ps []int, hit []uint8) [][]
 // pattern's would: leftmost first, not overlapping, the word boundary
 // before a match included in it.
 func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
-	var starts []int
+	starts := ws.starts[:0]
+	defer func() { ws.starts = starts[:0] }()
+	if r.prefixes[p] == nil && r.firsts[p] == nil {
+		for _, i := range ws.at { // every word start
+			starts = append(starts, int(i))
+		}
+	}
 	if first := r.firsts[p]; first != nil {
 		for _, i := range ws.at {
 			if first.has(text[i]) {
@@ -529,8 +625,10 @@ func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 		}
 	}
 	for _, w := range r.prefixes[p] {
+		// The second byte is compared first, in line: it rules most
+		// word starts out without a call.
 		for _, i := range ws.byte(w[0]) {
-			if strings.HasPrefix(text[i:], w) {
+			if j := int(i) + 1; (len(w) < 2 || j < len(text) && text[j] == w[1]) && strings.HasPrefix(text[i:], w) {
 				starts = append(starts, int(i))
 			}
 		}
@@ -539,7 +637,15 @@ func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 		return nil
 	}
 	slices.Sort(starts)
-	re := r.anchored(p)
+	re, prog := r.anchored(p), r.anchoredProg(p)
+	// The pattern reads no further than its longest match and the rune
+	// after it, for the word boundary: the text cut there gives the
+	// same matches (none reaches the cut, where "$" would match), and
+	// backtrack then marks fewer places visited.
+	limit := len(text)
+	if sp := r.spans[p]; sp.known() {
+		limit = sp.bytes(ws.run) + utf8.UTFMax
+	}
 	var out [][]int
 	end := -1 // where the last match ended, its boundary included
 	for k, s := range starts {
@@ -554,8 +660,15 @@ func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 		if from < end || s == 0 && end >= 0 {
 			continue
 		}
-		loc := re.FindStringSubmatchIndex(text[s:])
-		if loc == nil {
+		in := text[s:min(len(text), s+limit)]
+		var loc []int
+		if prog != nil && len(prog.prog.Inst)*(len(in)+1) <= maxBacktrackBits {
+			l, ok := backtrack(prog, in)
+			if !ok {
+				continue
+			}
+			loc = l[:]
+		} else if loc = re.FindStringSubmatchIndex(in); loc == nil {
 			continue
 		}
 		out = append(out, []int{from, s + loc[1], s + loc[2], s + loc[3]})
@@ -568,32 +681,62 @@ func (r *Rules) findAnchored(text string, ws *wordStarts, p int) [][]int {
 // text's start and each byte after one that ends no word, grouped by the
 // byte there: a pattern's first words are looked up, not searched for.
 type wordStarts struct {
-	at   []int32    // grouped by their byte, in order within each group
-	from [257]int32 // at[from[c]:from[c+1]] hold byte c
+	at     []int32    // grouped by their byte, in order within each group
+	from   [257]int32 // at[from[c]:from[c+1]] hold byte c
+	starts []int      // findAnchored's buffer, kept between calls
+	run    int        // the longest run of bytes other than ' ', for spans
 }
 
 // newWordStarts finds text's word starts.
 func newWordStarts(text string) *wordStarts {
 	ws := &wordStarts{}
+	ws.find(text)
+	return ws
+}
+
+// find finds text's word starts, in place of those of the text before.
+func (ws *wordStarts) find(text string) {
 	var count [256]int32
+	ws.run = longestRun(text)
 	for i := 0; i < len(text); i++ {
-		if i == 0 || !wordChar(text[:i]) {
+		if wordStartAt(text, i) {
 			count[text[i]]++
 		}
 	}
 	for c := range 256 {
 		ws.from[c+1] = ws.from[c] + count[c]
 	}
-	ws.at = make([]int32, ws.from[256])
+	ws.at = slices.Grow(ws.at[:0], int(ws.from[256]))[:ws.from[256]]
 	next := ws.from
 	for i := 0; i < len(text); i++ {
-		if i == 0 || !wordChar(text[:i]) {
+		if wordStartAt(text, i) {
 			ws.at[next[text[i]]] = int32(i)
 			next[text[i]]++
 		}
 	}
-	return ws
 }
+
+// wordStartAt tells whether a match may start at text[i]: at the text's
+// start or after a byte that ends no word. An ASCII byte before i is
+// read as itself, anything else as wordChar reads it.
+func wordStartAt(text string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	if c := text[i-1]; c < utf8.RuneSelf {
+		return !asciiWord[c]
+	}
+	return !wordChar(text[:i])
+}
+
+// asciiWord holds the ASCII bytes wordChar counts: letters, digits, '_'.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		r := rune(c)
+		t[c] = r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
+	}
+	return t
+}()
 
 // byte answers the word starts where text has c.
 func (ws *wordStarts) byte(c byte) []int32 { return ws.at[ws.from[c]:ws.from[c+1]] }
@@ -623,22 +766,26 @@ type Input struct {
 func (r *Rules) Rate(in Input) Rating {
 	text := r.normalize(in.Text)
 	var out Rating
-	hit := r.hits(text)
-	ws := newWordStarts(text)
+	sc := r.getScratch()
+	defer r.scratch.Put(sc)
+	tried := r.tried(text, sc)
+	ws := &sc.ws
+	ws.find(text)
 	// Only the figure of speech itself is taken out: a real threat in the
 	// same report is still read.
-	found := map[string]bool{}
-	if m := r.matches(text, ws, r.hyperbole, hit); len(m) > 0 {
-		found[figureOfSpeech] = true
+	found := sc.found
+	clear(found)
+	if m := r.matches(text, ws, r.hyperbole, tried); len(m) > 0 {
+		found[hyperboleID] = true
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: figureOfSpeech, Text: "figure of speech, not counted as a threat", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
-		ws = newWordStarts(text)
+		ws.find(text)
 	}
-	if m := r.harmlessMatches(text, ws, hit); len(m) > 0 {
-		found[lookAlike] = true
+	if m := r.harmlessMatches(text, ws, tried); len(m) > 0 {
+		found[harmlessID] = true
 		out.Reasons = append(out.Reasons, intake.Reason{Rule: lookAlike, Text: "sounds like a weapon or attack but is not (a tool, a toy, a drill, a photo shoot)", Words: joinMatches(text, m)})
 		text = blank(text, m) // taking words out can only stop patterns matching: the gate stands
-		ws = newWordStarts(text)
+		ws.find(text)
 	}
 	// The words of a denied statement are denied with it: in "he wasn't
 	// going to bring a gun", the gun is no more there than the bringing.
@@ -651,10 +798,10 @@ func (r *Rules) Rate(in Input) Rating {
 		}
 		return false
 	}
-	for _, name := range r.order {
-		s := r.signals[name]
+	for i, s := range r.sigs {
+		name := s.name
 		var kept, negated [][]int
-		for _, loc := range r.matches(text, ws, s.pats, hit) {
+		for _, loc := range r.matches(text, ws, s.pats, tried) {
 			if s.negatable && (r.negatedAt(text, loc[2], s.reach) || inDenied(loc)) {
 				negated = append(negated, loc)
 			} else {
@@ -663,11 +810,11 @@ func (r *Rules) Rate(in Input) Rating {
 		}
 		denied = append(denied, negated...)
 		if len(negated) > 0 && len(kept) == 0 {
-			found[deniedPrefix+name] = true
+			found[deniedID(i)] = true
 			out.Reasons = append(out.Reasons, intake.Reason{Rule: "negated", Text: s.says + ", but denied (not counted as said)", Words: joinMatches(text, negated)})
 		}
 		if m := kept; len(m) > 0 {
-			found[name] = true
+			found[sayID(i)] = true
 			out.Reasons = append(out.Reasons, intake.Reason{Rule: name, Text: s.says, Words: joinMatches(text, m)})
 			if out.Category == "" && s.category != "" {
 				out.Category = s.category
@@ -724,21 +871,21 @@ func noLevel(u Urgency) string {
 	return "no rule matched; routine"
 }
 
-func (l level) holds(found map[string]bool) bool {
-	for _, n := range l.none {
+func (l level) holds(found []bool) bool {
+	for _, n := range l.noneID {
 		if found[n] {
 			return false
 		}
 	}
-	for _, n := range l.all {
+	for _, n := range l.allID {
 		if !found[n] {
 			return false
 		}
 	}
-	if len(l.any) == 0 {
-		return len(l.all) > 0
+	if len(l.anyID) == 0 {
+		return len(l.allID) > 0
 	}
-	for _, n := range l.any {
+	for _, n := range l.anyID {
 		if found[n] {
 			return true
 		}
@@ -748,8 +895,8 @@ func (l level) holds(found map[string]bool) bool {
 
 // harmlessMatches are the look-alikes in text, but for one right after a
 // word that makes it real ("mass shooting videos" are not a video shoot).
-func (r *Rules) harmlessMatches(text string, ws *wordStarts, hit []uint8) [][]int {
-	return slices.DeleteFunc(r.matches(text, ws, r.harmless, hit), func(m []int) bool {
+func (r *Rules) harmlessMatches(text string, ws *wordStarts, tried []int32) [][]int {
+	return slices.DeleteFunc(r.matches(text, ws, r.harmless, tried), func(m []int) bool {
 		before := strings.Fields(text[:m[2]])
 		return len(before) > 0 && r.notHarmlessAfter[strings.Trim(before[len(before)-1], ".,;:!?\"'()")]
 	})
@@ -764,12 +911,66 @@ func (r *Rules) hits(text string) []uint8 {
 	r.gate.mark(text, has)
 	for set, h := range has {
 		if h != 0 {
-			for _, p := range r.setPats[set] {
-				hit[p]++
-			}
+			hit[r.setPat[set]]++
 		}
 	}
 	return hit
+}
+
+// scratch is one Rate call's working memory, kept between calls so that
+// rating allocates little: has and hit are all zero between calls.
+type scratch struct {
+	has    []uint8 // per literal set, whether the text has one of its words
+	hit    []uint8 // per pattern, how many of its literal sets the text has
+	marked []int32 // the literal sets marked in has
+	tried  []int32 // the patterns the gate lets through, ascending
+	ws     wordStarts
+	found  []bool // what Rate found, by place (see sayID)
+}
+
+func (r *Rules) getScratch() *scratch {
+	if sc, ok := r.scratch.Get().(*scratch); ok {
+		return sc
+	}
+	return &scratch{has: make([]uint8, len(r.lits)), hit: make([]uint8, len(r.pats)), found: make([]bool, sayID(len(r.sigs)))}
+}
+
+// tried lists, ascending, the patterns the gate lets through for this
+// text, as hits would have them: those whose literal sets all have a word
+// in the text, and those with none. It leaves sc's has and hit zero.
+func (r *Rules) tried(text string, sc *scratch) []int32 {
+	// The gate's walk (gate.mark), counting each set's pattern as the set
+	// is first marked.
+	g := r.gate
+	class, next, nsym, report, dict, outAt, out := &g.class, g.next, g.nsym, g.report, g.dict, g.outAt, g.out
+	has, hit, need, setPat := sc.has, sc.hit, r.need, r.setPat
+	marked := sc.marked[:0]
+	tried := append(sc.tried[:0], r.always...)
+	n := int32(0)
+	for i := 0; i < len(text); i++ {
+		n = next[int(n)*nsym+int(class[text[i]])]
+		for o := report[n]; o != 0; o = dict[o] {
+			for _, set := range out[outAt[o]:outAt[o+1]] {
+				if has[set] != 0 {
+					continue
+				}
+				has[set] = 1
+				marked = append(marked, set)
+				p := setPat[set]
+				hit[p]++
+				if hit[p] == need[p] {
+					tried = append(tried, p)
+				}
+			}
+		}
+	}
+	for _, set := range marked {
+		has[set] = 0
+		hit[setPat[set]] = 0
+	}
+	slices.Sort(tried)
+	sc.marked, sc.tried = marked, tried
+	return tried
 }
 
 // blank replaces the matches (figures of speech, look-alikes) with a
@@ -804,15 +1005,34 @@ func joinMatches(text string, ms [][]int) string {
 // text-speak and common misspellings spelt out ("rn" → "right now",
 // "sucide" → "suicide"), so that rules are written once in plain words.
 func (r *Rules) normalize(text string) string {
-	words := strings.FieldsFunc(fold(text), func(c rune) bool {
-		return unicode.IsSpace(c)
-	})
+	folded := fold(text)
+	var out strings.Builder // its String does not copy
+	out.Grow(len(folded) + 16)
 	var buf []byte
-	for i, w := range words {
-		w = unquote(w)
-		words[i] = w
-		core := strings.TrimFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '@' && c != '_' })
+	first := true
+	for len(folded) > 0 {
+		// The next word, as strings.FieldsFunc(unicode.IsSpace) splits:
+		// spaces skipped, then up to the next space.
+		w, ascii, quoted, rest := nextWord(folded)
+		folded = rest
+		if w == "" {
+			break
+		}
+		if !first {
+			out.WriteByte(' ')
+		}
+		first = false
+		if !ascii || quoted {
+			w = unquote(w)
+		}
+		var core string
+		if ascii {
+			core = trimASCII(w)
+		} else {
+			core = strings.TrimFunc(w, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) && c != '@' && c != '_' })
+		}
 		if core == "" {
+			out.WriteString(w)
 			continue
 		}
 		fixed, ok := r.spelling[core]
@@ -820,11 +1040,80 @@ func (r *Rules) normalize(text string) string {
 			fixed, ok = r.nearWord(core, &buf)
 		}
 		if ok {
-			words[i] = strings.Replace(w, core, fixed, 1)
+			i := strings.Index(w, core)
+			out.WriteString(w[:i])
+			out.WriteString(fixed)
+			out.WriteString(w[i+len(core):])
+			continue
 		}
+		out.WriteString(w)
 	}
-	return strings.Join(words, " ")
+	return out.String()
 }
+
+// nextWord splits the first word off s, as strings.FieldsFunc with
+// unicode.IsSpace does: w is "" when s holds only spaces. ascii tells
+// whether w is all ASCII, quoted whether it has a ' or a ".
+func nextWord(s string) (w string, ascii, quoted bool, rest string) {
+	i := 0
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !asciiSpace[c] {
+				break
+			}
+			i++
+			continue
+		}
+		c, n := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsSpace(c) {
+			break
+		}
+		i += n
+	}
+	start := i
+	ascii = true
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				break
+			}
+			quoted = quoted || c == '\'' || c == '"'
+			i++
+			continue
+		}
+		c, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(c) {
+			break
+		}
+		ascii = false
+		i += n
+	}
+	return s[start:i], ascii, quoted, s[i:]
+}
+
+// asciiSpace holds the ASCII bytes unicode.IsSpace counts.
+var asciiSpace = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = unicode.IsSpace(rune(c))
+	}
+	return t
+}()
+
+// trimASCII is, for an ASCII word, normalize's strings.TrimFunc: what is
+// left when everything but letters, digits, '@' and '_' is trimmed off
+// both ends.
+func trimASCII(w string) string {
+	i, j := 0, len(w)
+	for i < j && !asciiCore(w[i]) {
+		i++
+	}
+	for j > i && !asciiCore(w[j-1]) {
+		j--
+	}
+	return w[i:j]
+}
+
+func asciiCore(c byte) bool { return asciiWord[c] || c == '@' }
 
 // unquote takes quotation marks off a word: he said 'wait till thursday'
 // is read as he said wait till thursday, so that patterns see the words. An
@@ -878,6 +1167,18 @@ func (r *Rules) nearWord(w string, buf *[]byte) (string, bool) {
 		if i == len(w)-1 && (w[i] == 's' || w[i] == 'd') {
 			continue // an ending, not a slip: "overdosed" is not "overdose"
 		}
+		// The word without w[i] is looked up only if a vocabulary word
+		// has its length and its first and last two bytes.
+		at := func(j int) byte {
+			if j < i {
+				return w[j]
+			}
+			return w[j+1]
+		}
+		n := len(w) - 1
+		if k := nearKey(n, at(0), at(1), at(n-2), at(n-1)); r.nearKeys[k/64]&(1<<(k%64)) == 0 {
+			continue
+		}
 		b := append(append((*buf)[:0], w[:i]...), w[i+1:]...)
 		*buf = b
 		if r.vocabulary[string(b)] {
@@ -885,6 +1186,14 @@ func (r *Rules) nearWord(w string, buf *[]byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// nearKey hashes a word's length and its first and last two bytes to
+// one of 65536 bits.
+func nearKey(n int, a, b, y, z byte) uint32 {
+	h := uint32(n)*0x9e3779b1 ^ uint32(a)<<24 ^ uint32(b)<<16 ^ uint32(y)<<8 ^ uint32(z)
+	h *= 0x85ebca6b
+	return (h ^ h>>15) & 0xffff
 }
 
 // addSlips records the slips nearWord looks up whole for a vocabulary word:
@@ -915,6 +1224,50 @@ func (r *Rules) addSlips(v string) {
 func (r *Rules) negatedAt(text string, i, reach int) bool {
 	start := strings.LastIndexAny(text[:i], ".,;:!?()\"\n")
 	clause := text[start+1 : i]
+	for k := 0; k < len(clause); k++ {
+		if clause[k] >= utf8.RuneSelf {
+			return r.negatedIn(clause, reach)
+		}
+	}
+	// An ASCII clause: its words (letters and apostrophes) are read back
+	// from i one at a time, as negatedIn reads them from its list, up to
+	// the last clause_end word.
+	var next string // the word after this one, if any
+	counted := 0
+	end := len(clause)
+	for {
+		for end > 0 && !asciiNegWord(clause[end-1]) {
+			end--
+		}
+		if end == 0 {
+			return false
+		}
+		b := end
+		for b > 0 && asciiNegWord(clause[b-1]) {
+			b--
+		}
+		word := clause[b:end]
+		end = b
+		if r.clauseEnd[word] || counted >= reach {
+			return false
+		}
+		w := strings.Trim(word, "'")
+		if !r.filler[w] {
+			counted++
+		}
+		if (r.negation[w] || strings.HasSuffix(w, "n't")) && !(next != "" && r.notDenial[strings.Trim(next, "'")]) {
+			return true
+		}
+		next = word
+	}
+}
+
+// asciiNegWord tells whether an ASCII byte is part of a word for negatedAt:
+// a letter or an apostrophe.
+func asciiNegWord(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '\'' }
+
+// negatedIn is negatedAt for any clause, ASCII or not.
+func (r *Rules) negatedIn(clause string, reach int) bool {
 	before := strings.FieldsFunc(clause, func(c rune) bool { return !unicode.IsLetter(c) && c != '\'' })
 	for j := len(before) - 1; j >= 0; j-- {
 		if r.clauseEnd[before[j]] {
