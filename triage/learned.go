@@ -304,7 +304,7 @@ type learnedUse struct {
 	// raised; overRules, one a level rated normal or low; toCritical, one
 	// a level rated high, to critical.
 	margin, overRules, toCritical float64
-	notWith                       []string
+	notWith                       []int // places in what Rate found (see sayID)
 }
 
 // anyDenied, in not_with, is any signal mentioned only to be denied.
@@ -315,35 +315,37 @@ func (f *learnedFile) use(r *Rules) (*learnedUse, error) {
 	if f.Margin == nil || f.MarginOverRules == nil || f.MarginCritical == nil {
 		return nil, fmt.Errorf("margin, margin_over_rules and margin_to_critical are required")
 	}
+	var notWith []int
 	for _, n := range f.NotWith {
-		if n != figureOfSpeech && n != lookAlike && n != anyDenied && r.signals[strings.TrimPrefix(n, deniedPrefix)] == nil {
+		if n == anyDenied {
+			for i := range r.order {
+				notWith = append(notWith, deniedID(i))
+			}
+			continue
+		}
+		id, ok := r.ids[n]
+		if !ok {
 			return nil, fmt.Errorf("not_with: unknown signal %q", n)
 		}
+		notWith = append(notWith, id)
 	}
 	counts, err := DefaultLearned()
 	if err != nil {
 		return nil, err
 	}
-	return &learnedUse{counts: counts, margin: *f.Margin, overRules: *f.MarginOverRules, toCritical: *f.MarginCritical, notWith: f.NotWith}, nil
+	return &learnedUse{counts: counts, margin: *f.Margin, overRules: *f.MarginOverRules, toCritical: *f.MarginCritical, notWith: notWith}, nil
 }
 
 // raise is the second reading of a report the rules rated high, normal or
 // low (matched: a level said so; else no level explained it). It raises
 // the rating, with its reason, and tells whether it did.
-func (u *learnedUse) raise(out *Rating, text string, found map[string]bool, matched bool) bool {
+func (u *learnedUse) raise(out *Rating, text string, found []bool, matched bool) bool {
 	if u == nil || out.Urgency == Critical {
 		return false
 	}
-	for _, n := range u.notWith {
-		if found[n] {
-			return false // the rules found it routine, a figure of speech or a look-alike
-		}
-		if n == anyDenied {
-			for f := range found {
-				if strings.HasPrefix(f, deniedPrefix) {
-					return false // the rules read a concern and its denial
-				}
-			}
+	for _, id := range u.notWith {
+		if found[id] {
+			return false // the rules found it routine, a figure of speech, a look-alike or denied
 		}
 	}
 	read := u.counts.read(text)
