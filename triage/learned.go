@@ -6,8 +6,10 @@ import (
 	"cmp"
 	_ "embed"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,10 +44,36 @@ type Learned struct {
 	// weights per word or pair: the log-odds it adds that a report is
 	// paged (high or critical) rather than routine, and that a routine
 	// report is normal rather than low.
-	index   map[string]int32 // word or pair → its place in weights and names
-	weights [][kinds]float64
-	names   []string
-	priors  [kinds]float64 // the same log-odds before any word is read
+	slots  []slot // an open-addressing table of them, a power of two long
+	seed   maphash.Seed
+	names  []string
+	priors [kinds]float64 // the same log-odds before any word is read
+}
+
+// slot is one counted word or pair. Rating looks up every word of a report
+// and each pair, on the web request path: one probe reads a slot with the
+// word's fingerprint and weights together, where a map of strings reads
+// its control bytes, the key and then the weights, each a cache miss. Two
+// words with one 64-bit fingerprint among some 30,000 are left to chance
+// (about one in 10^10).
+type slot struct {
+	fp      uint64 // the word's hash; 0: the slot is empty
+	weights [kinds]float64
+	name    int32 // in names
+}
+
+// find returns the slot of a word or pair, by its hash, or -1.
+func (l *Learned) find(h uint64) int32 {
+	h |= 1 // 0 marks an empty slot
+	mask := uint64(len(l.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch l.slots[i].fp {
+		case h:
+			return int32(i)
+		case 0:
+			return -1
+		}
+	}
 }
 
 // eachWord calls f with each word of a report, folded, quotation marks
@@ -145,7 +173,7 @@ func Learn(w io.Writer, from []string, reports []LabelledTip) error {
 
 // ParseLearned reads learned.tsv as Learn writes it.
 func ParseLearned(b []byte) (*Learned, error) {
-	l := &Learned{index: map[string]int32{}}
+	l := &Learned{seed: maphash.MakeSeed()}
 	counts := map[string][len(learnedLevels)]int{}
 	sawTotal := false
 	for n, line := range bytes.Split(b, []byte("\n")) {
@@ -192,14 +220,20 @@ func ParseLearned(b []byte) (*Learned, error) {
 		math.Log(float64(normal) / float64(low)),
 		math.Log(float64(critical) / float64(high)),
 	}
+	l.slots = make([]slot, max(16, 1<<bits.Len(uint(2*len(counts))))) // at most half full
+	mask := uint64(len(l.slots) - 1)
 	for f, c := range counts {
-		l.index[f] = int32(len(l.names))
-		l.names = append(l.names, f)
-		l.weights = append(l.weights, [kinds]float64{
+		h := maphash.String(l.seed, f) | 1
+		i := h & mask
+		for l.slots[i].fp != 0 {
+			i = (i + 1) & mask
+		}
+		l.slots[i] = slot{fp: h, name: int32(len(l.names)), weights: [kinds]float64{
 			odds(c[0]+c[1], paged, c[2]+c[3], routine),
 			odds(c[2], normal, c[3], low),
 			odds(c[0], critical, c[1], high),
-		})
+		}}
+		l.names = append(l.names, f)
 	}
 	return l, nil
 }
@@ -221,7 +255,7 @@ const (
 type reading struct {
 	l     *Learned
 	odds  [kinds]float64
-	known []int32
+	known []int32 // slots
 }
 
 // read weighs a report's words.
@@ -230,25 +264,25 @@ func (l *Learned) read(text string) reading {
 	var buf []byte
 	prevKnown := false
 	eachWord(text, func(prev, w string) {
-		i, known := l.index[w]
-		if known {
+		i := l.find(maphash.String(l.seed, w))
+		if i >= 0 {
 			r.known = append(r.known, i)
 		}
 		// Every word of a counted pair was counted as a word: a pair
 		// with a word the counts never saw is not looked up.
-		if known && prevKnown {
+		if i >= 0 && prevKnown {
 			buf = pair(buf, prev, w)
-			if i, ok := l.index[string(buf)]; ok { // string(buf) here does not allocate
+			if i := l.find(maphash.Bytes(l.seed, buf)); i >= 0 {
 				r.known = append(r.known, i)
 			}
 		}
-		prevKnown = known
+		prevKnown = i >= 0
 	})
 	slices.Sort(r.known)
 	r.known = slices.Compact(r.known) // a report counts once per word, as in Learn
 	for _, i := range r.known {
 		for k := range kinds {
-			r.odds[k] += l.weights[i][k]
+			r.odds[k] += l.slots[i].weights[k]
 		}
 	}
 	return r
@@ -259,19 +293,19 @@ func (l *Learned) read(text string) reading {
 func (r reading) words(kind int) string {
 	var top []int32
 	for _, i := range r.known {
-		if r.l.weights[i][kind] > 0 {
+		if r.l.slots[i].weights[kind] > 0 {
 			top = append(top, i)
 		}
 	}
 	slices.SortFunc(top, func(a, b int32) int {
-		if c := cmp.Compare(r.l.weights[b][kind], r.l.weights[a][kind]); c != 0 {
+		if c := cmp.Compare(r.l.slots[b].weights[kind], r.l.slots[a].weights[kind]); c != 0 {
 			return c
 		}
-		return strings.Compare(r.l.names[a], r.l.names[b])
+		return strings.Compare(r.l.names[r.l.slots[a].name], r.l.names[r.l.slots[b].name])
 	})
 	var out []string
 	for _, i := range top[:min(len(top), maxLearnedWords)] {
-		out = append(out, r.l.names[i])
+		out = append(out, r.l.names[r.l.slots[i].name])
 	}
 	return strings.Join(out, ", ")
 }
