@@ -27,8 +27,9 @@ import (
 // Where the rules find no concern, a report whose words are far likelier
 // in paged reports than in routine ones is raised to high, and the reason
 // names the words that weighed most, so a reviewer can check it as they
-// check a rule. They never lower a rating and never make one critical:
-// that takes a rule's evidence. The counts are data like the rules:
+// check a rule. They never lower a rating, and make one critical only
+// where a rule found a concern and rated it high. The counts are data like
+// the rules:
 // learned.tsv, made by `make learn` from the labelled sets it names.
 
 //go:embed learned.tsv
@@ -374,7 +375,9 @@ func (f *learnedFile) use(r *Rules) (*learnedUse, error) {
 // low (matched: a level said so; else no level explained it). It raises
 // the rating, with its reason, and tells whether it did.
 func (u *learnedUse) raise(out *Rating, text string, found []bool, matched bool) bool {
-	if u == nil || out.Urgency == Critical {
+	// High is raised only where a rule found the concern: never the
+	// counts' own high, nor a team's default.
+	if u == nil || out.Urgency == Critical || out.Urgency == High && !matched {
 		return false
 	}
 	for _, id := range u.notWith {
@@ -384,8 +387,7 @@ func (u *learnedUse) raise(out *Rating, text string, found []bool, matched bool)
 	}
 	read := u.counts.read(text)
 	if out.Urgency == High {
-		// Only a concern a rule found, never the counts' own high.
-		if odds := read.odds[criticalNotHigh]; matched && odds > u.toCritical {
+		if odds := read.odds[criticalNotHigh]; odds > u.toCritical {
 			out.Urgency = Critical
 			out.Reasons = append(out.Reasons, intake.Reason{Rule: "learned",
 				Text:  fmt.Sprintf("the rules rated it high, and its words are far likelier in critical reports than in high ones (log-odds %.1f, raised above %g)", odds, u.toCritical),
