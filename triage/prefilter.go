@@ -471,7 +471,7 @@ type gate struct {
 	// report is, per node, the node itself if it has output, else the
 	// nearest node on its failure chain that has; dict is the nearest
 	// strictly on the chain. 0, the root, is none. Most nodes report
-	// nothing, so mark pays one look-up for them.
+	// nothing, so the walk (Rules.tried) pays one look-up for them.
 	report []int32
 	dict   []int32
 }
@@ -581,19 +581,4 @@ func newGate(pats [][]string) *gate {
 		}
 	}
 	return g
-}
-
-// mark sets hit[p] for every set p one of whose literals is in text.
-func (g *gate) mark(text string, hit []uint8) {
-	// Locals, so that writing hit does not reload the automaton per byte.
-	class, next, nsym, report := &g.class, g.next, g.nsym, g.report
-	n := int32(0)
-	for i := 0; i < len(text); i++ {
-		n = next[int(n)*nsym+int(class[text[i]])]
-		for o := report[n]; o != 0; o = g.dict[o] {
-			for _, p := range g.out[g.outAt[o]:g.outAt[o+1]] {
-				hit[p] = 1
-			}
-		}
-	}
 }

@@ -266,3 +266,36 @@ func TestNegatedAtMatchesPlainVersion(t *testing.T) {
 	}
 	require.Greater(t, denied, 1000)
 }
+
+// The plain walks that tried replaced, kept here as what it is checked
+// against.
+
+// mark sets hit[p] for every set p one of whose literals is in text.
+func (g *gate) mark(text string, hit []uint8) {
+	// Locals, so that writing hit does not reload the automaton per byte.
+	class, next, nsym, report := &g.class, g.next, g.nsym, g.report
+	n := int32(0)
+	for i := 0; i < len(text); i++ {
+		n = next[int(n)*nsym+int(class[text[i]])]
+		for o := report[n]; o != 0; o = g.dict[o] {
+			for _, p := range g.out[g.outAt[o]:g.outAt[o+1]] {
+				hit[p] = 1
+			}
+		}
+	}
+}
+
+// hits tells which patterns the gate lets through for this text: pattern
+// p is tried when hit[p] reaches need[p], every one of its literal sets
+// having a word in the text.
+func (r *Rules) hits(text string) []uint8 {
+	buf := make([]uint8, len(r.lits)+len(r.pats))
+	has, hit := buf[:len(r.lits)], buf[len(r.lits):]
+	r.gate.mark(text, has)
+	for set, h := range has {
+		if h != 0 {
+			hit[r.setPat[set]]++
+		}
+	}
+	return hit
+}

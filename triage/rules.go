@@ -902,21 +902,6 @@ func (r *Rules) harmlessMatches(text string, ws *wordStarts, tried []int32) [][]
 	})
 }
 
-// hits tells which patterns the gate lets through for this text: pattern
-// p is tried when hit[p] reaches need[p], every one of its literal sets
-// having a word in the text.
-func (r *Rules) hits(text string) []uint8 {
-	buf := make([]uint8, len(r.lits)+len(r.pats))
-	has, hit := buf[:len(r.lits)], buf[len(r.lits):]
-	r.gate.mark(text, has)
-	for set, h := range has {
-		if h != 0 {
-			hit[r.setPat[set]]++
-		}
-	}
-	return hit
-}
-
 // scratch is one Rate call's working memory, kept between calls so that
 // rating allocates little: has and hit are all zero between calls.
 type scratch struct {
@@ -936,11 +921,12 @@ func (r *Rules) getScratch() *scratch {
 }
 
 // tried lists, ascending, the patterns the gate lets through for this
-// text, as hits would have them: those whose literal sets all have a word
-// in the text, and those with none. It leaves sc's has and hit zero.
+// text: those whose literal sets all have a word in the text, and those
+// with none. It leaves sc's has and hit zero. (rate_equiv_test.go keeps
+// the plain two-pass version it is checked against.)
 func (r *Rules) tried(text string, sc *scratch) []int32 {
-	// The gate's walk (gate.mark), counting each set's pattern as the set
-	// is first marked.
+	// One walk of the gate's automaton, counting each set's pattern as
+	// the set is first marked.
 	g := r.gate
 	class, next, nsym, report, dict, outAt, out := &g.class, g.next, g.nsym, g.report, g.dict, g.outAt, g.out
 	has, hit, need, setPat := sc.has, sc.hit, r.need, r.setPat
