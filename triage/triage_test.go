@@ -54,8 +54,20 @@ func TestRate(t *testing.T) {
 		{"I bombed my quiz lol", "", false, triage.Low, "hyperbole", "bombed my quiz"},
 		{"the cafeteria food is cold", "", false, triage.Low, "feedback", "food is cold"},
 		{"hello", "", false, triage.Low, "none", ""},
-		{"something feels off with a coworker", "weapon", false, triage.High, "category", ""},
+		{"not sure this matters", "weapon", false, triage.High, "category", ""},
 		{"please come to the gym", "", true, triage.Critical, "danger_now", ""},
+		// A "yes, in danger" beside words that are about bullying is paged, not escalated.
+		{"kids are bullying my son every day on snapchat", "", true, triage.High, "danger_now", ""},
+		{"kids are bullying my son every day on snapchat and said they'll stab him tomorrow", "", true, triage.Critical, "danger_now", ""},
+		// Danger to life going on now, in words no threat rule has.
+		{"the bus driver is drunk and driving the kids to the game, swerving", "", false, triage.Critical, "in_progress", "drunk"},
+		{"a kid is up on the parking garage saying hes gonna jump", "", false, triage.Critical, "in_progress", "going to jump"},
+		{"someone set the trash room on fire and people are still inside", "", false, triage.Critical, "in_progress", "on fire"},
+		{"she texted that she has her mom's pills and is gonna take them tonight", "", false, triage.Critical, "suicidal", "take them tonight"},
+		{"he said he'll be at mass on Sunday with something for all of you", "", false, triage.Critical, "veiled_threat", "something for all of you"},
+		// Asking whether a weapon is allowed is not a weapon with a time.
+		{"can we bring our chef knives to the cooking competition on saturday?", "", false, triage.High, "asking", "can we bring"},
+		{"our soccer team is gonna murder lakeside on friday, come watch", "", false, triage.Low, "hyperbole", "team is going to murder lakeside"},
 		// Negation reaches no further than its clause, and "not joking" is emphasis.
 		{"he's not joking, he'll stab Marcus after school", "", false, triage.Critical, "threat", "he'll stab marcus"},
 		{"im not playing he is going to shoot them tomorrow", "", false, triage.Critical, "threat", "going to shoot them"},
