@@ -503,7 +503,7 @@ func TestTriageLearn(t *testing.T) {
 	require.NoError(t, run([]string{"triage", "-eval", "-f", "../../triage/testdata/heldout.jsonl"}, nil, &out, io.Discard, env{}.get))
 	require.Contains(t, out.String(), "learned.tsv counted heldout.jsonl")
 	out.Reset()
-	require.NoError(t, run([]string{"triage", "-eval", "-f", "../../triage/testdata/blind.jsonl"}, nil, &out, io.Discard, env{}.get))
+	require.NoError(t, run([]string{"triage", "-eval", "-f", "../../triage/testdata/fresh12.jsonl"}, nil, &out, io.Discard, env{}.get))
 	require.NotContains(t, out.String(), "learned.tsv counted")
 }
 
