@@ -846,9 +846,9 @@ func (r *Rules) Rate(in Input) Rating {
 	// frightened reporter may type no more than "please come to the gym".
 	// Reporters also answer yes in fear about bullying or a broken door;
 	// where a level found the words to be about such a thing, the report is
-	// paged, not escalated as a threat to life. Measured on sets written
-	// without sight of the rules, making every "yes" critical rated about
-	// one bullying or routine report in a hundred critical.
+	// paged, not escalated as a threat to life. On the sets written without
+	// sight of the rules, such a yes was behind about half of the low and
+	// normal reports rated critical.
 	if in.Danger {
 		why := "the reporter said someone is in danger right now"
 		if matched && out.Urgency.rank() < High.rank() {
