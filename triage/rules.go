@@ -847,8 +847,8 @@ func (r *Rules) Rate(in Input) Rating {
 	// Reporters also answer yes in fear about bullying or a broken door;
 	// where a level found the words to be about such a thing, the report is
 	// paged, not escalated as a threat to life. On the sets written without
-	// sight of the rules, such a yes was behind about half of the low and
-	// normal reports rated critical.
+	// sight of the rules, such a yes was behind about four in ten of the
+	// low and normal reports rated critical.
 	if in.Danger {
 		why := "the reporter said someone is in danger right now"
 		if matched && out.Urgency.rank() < High.rank() {
